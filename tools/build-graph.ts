@@ -1,0 +1,1 @@
+console.log('build-graph placeholder', process.argv.slice(2));
