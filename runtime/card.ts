@@ -1,0 +1,50 @@
+// The model card: the JSON beside every .onnx that tells a runtime how to feed and read it.
+import type { AuxSchema } from './schema.ts';
+
+export const CARD_FORMAT = 'm2fn-model-card/1';
+
+export interface TensorSpec {
+  name: string;
+  dtype: 'float32';
+  /** "N" is the symbolic batch dimension. */
+  shape: (number | 'N')[];
+}
+
+export interface Preprocessing {
+  size: number;
+  /** Per-channel RGB mean and std applied to pixels scaled to [0, 1]. */
+  mean: [number, number, number];
+  std: [number, number, number];
+  /** fill: stretch to size×size; cover: scale and centre-crop; contain: letterbox on background. */
+  resize: 'fill' | 'cover' | 'contain';
+  layout: 'NCHW';
+  /** Alpha is flattened onto this RGB colour. */
+  background: [number, number, number];
+  /** Images with more pixels than this are refused (decompression bombs). */
+  maxPixels: number;
+}
+
+export interface OutputSpec {
+  name: string;
+  kind: 'regression' | 'distribution';
+  size: number;
+  meaning: string;
+}
+
+export interface ModelCard {
+  format: typeof CARD_FORMAT;
+  model: string;
+  createdBy: string;
+  irVersion: number;
+  opset: number;
+  inputs: { image: TensorSpec; aux: TensorSpec | null };
+  preprocessing: Preprocessing;
+  auxSchema: AuxSchema | null;
+  /** Id of the TextEncoder whose vectors the model was trained on (see runtime/text.ts). */
+  textEncoder: string | null;
+  output: OutputSpec;
+  config: Record<string, unknown>;
+  parameters: { total: number; byModule: Record<string, number> };
+  /** sha256 of the .onnx file the card describes, hex. */
+  sha256: string;
+}
