@@ -1,0 +1,59 @@
+// M2FN (paper Fig. 2): VGG with low-level fusion → spatial attention → high-level fusion → head.
+// The baselines are the same graph with steps switched off (see config.ts PRESET_MODULES).
+import type { Value } from '../ir.ts';
+import { input } from '../ir.ts';
+import { flatten, scoped, softmax } from '../ops/index.ts';
+import { spatialAttention } from '../layers/attention.ts';
+import type { LayerCtx } from '../layers/context.ts';
+import { highLevelFusion } from '../layers/fusion.ts';
+import { mlpHead } from '../layers/head.ts';
+import { ParamStore } from '../params.ts';
+import { configAuxDim, validateConfig, type ModelConfig } from './config.ts';
+import { vggBackbone } from './vgg.ts';
+
+export interface BuiltModel {
+  config: ModelConfig;
+  image: Value;
+  aux: Value | null;
+  /** Regression value [N,1], or pre-softmax scores [N,10]. */
+  logits: Value;
+  /** What inference returns: `ctr` [N,1] or `dist` [N,10]. */
+  output: Value;
+  /** Attention weights [N, s·s] when attention is on. */
+  attention: Value | null;
+  params: ParamStore;
+  ctx: LayerCtx;
+}
+
+export function buildModel(config: ModelConfig, opts: { training?: boolean; bnMomentum?: number } = {}): BuiltModel {
+  const cfg = validateConfig(config);
+  const ctx: LayerCtx = {
+    params: new ParamStore(cfg.seed),
+    training: opts.training ?? false,
+    bnMomentum: opts.bnMomentum ?? 0.1,
+    bnEps: cfg.bnEps,
+    statUpdates: new Map(),
+    dropoutMasks: [],
+  };
+  const m = cfg.modules;
+  const image = input('image', 'float32', ['N', 3, cfg.size, cfg.size]);
+  const aux = m.aux ? input('aux', 'float32', ['N', configAuxDim(cfg)]) : null;
+
+  let x = vggBackbone(ctx, cfg, image, m.low ? aux : null); //      low-level fusion inside
+  let attention: Value | null = null;
+  if (m.att && aux) {
+    ({ out: x, alpha: attention } = scoped('att', () => spatialAttention(ctx, x, aux, cfg.attHidden)));
+  }
+  let v = flatten(x);
+  if (m.high && aux) v = scoped('fuse', () => highLevelFusion(ctx, v, aux, cfg.fuseDim));
+  const logits = scoped('head', () =>
+    mlpHead(ctx, v, {
+      hidden: cfg.headHidden,
+      outputs: cfg.output === 'regression' ? 1 : 10,
+      dropout: cfg.dropout,
+      auxBeforeLast: m.aux && !m.high ? aux : null, //             input-step fusion
+    }),
+  );
+  const output = cfg.output === 'regression' ? logits : softmax(logits, 1);
+  return { config: cfg, image, aux, logits, output, attention, params: ctx.params, ctx };
+}

@@ -1,0 +1,68 @@
+// Elementwise ops: numpy broadcasting for binary ops, shape-preserving unary ops.
+import type { DType } from '../dtype.ts';
+import { ONNX_DTYPE } from '../dtype.ts';
+import type { Value } from '../ir.ts';
+import { broadcast, fmt } from '../shape.ts';
+import { apply1, defineOp, type InferCtx } from './registry.ts';
+
+function binaryInfer(outDtype?: DType) {
+  return (c: InferCtx) => {
+    const [a, b] = [c.in(0), c.in(1)];
+    if (a.dtype !== b.dtype) c.fail(`dtypes differ: ${a.dtype} vs ${b.dtype}`);
+    const shape = broadcast(a.shape, b.shape) ?? c.fail(`shapes ${fmt(a.shape)} and ${fmt(b.shape)} do not broadcast`);
+    return [{ dtype: outDtype ?? a.dtype, shape }];
+  };
+}
+const unaryInfer = (c: InferCtx) => [{ dtype: c.in(0).dtype, shape: c.in(0).shape }];
+
+for (const op of ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min']) defineOp(op, { infer: binaryInfer() });
+for (const op of ['Equal', 'Greater', 'Less']) defineOp(op, { infer: binaryInfer('bool'), nondifferentiable: true });
+for (const op of ['Relu', 'Tanh', 'Sigmoid', 'Exp', 'Log', 'Neg', 'Sqrt', 'Abs', 'Identity', 'Reciprocal']) {
+  defineOp(op, { infer: unaryInfer });
+}
+defineOp('Sign', { infer: unaryInfer, nondifferentiable: true });
+defineOp('Not', { infer: unaryInfer, nondifferentiable: true });
+
+defineOp('Where', {
+  infer: (c) => {
+    const [cond, a, b] = [c.in(0), c.in(1), c.in(2)];
+    if (cond.dtype !== 'bool') c.fail(`condition must be bool, got ${cond.dtype}`);
+    if (a.dtype !== b.dtype) c.fail(`branch dtypes differ: ${a.dtype} vs ${b.dtype}`);
+    const ab = broadcast(a.shape, b.shape);
+    const shape = (ab && broadcast(cond.shape, ab)) ?? c.fail('condition and branches do not broadcast');
+    return [{ dtype: a.dtype, shape }];
+  },
+});
+
+defineOp('Cast', {
+  attrTypes: { to: 'int' },
+  infer: (c) => {
+    const to = Object.entries(ONNX_DTYPE).find(([, code]) => code === c.attrs.to)?.[0] as DType | undefined;
+    return [{ dtype: to ?? c.fail(`unsupported cast target ${String(c.attrs.to)}`), shape: c.in(0).shape }];
+  },
+  nondifferentiable: true,
+});
+
+export const add = (a: Value, b: Value) => apply1('Add', [a, b]);
+export const sub = (a: Value, b: Value) => apply1('Sub', [a, b]);
+export const mul = (a: Value, b: Value) => apply1('Mul', [a, b]);
+export const div = (a: Value, b: Value) => apply1('Div', [a, b]);
+export const pow = (a: Value, b: Value) => apply1('Pow', [a, b]);
+export const max = (a: Value, b: Value) => apply1('Max', [a, b]);
+export const min = (a: Value, b: Value) => apply1('Min', [a, b]);
+export const equal = (a: Value, b: Value) => apply1('Equal', [a, b]);
+export const greater = (a: Value, b: Value) => apply1('Greater', [a, b]);
+export const less = (a: Value, b: Value) => apply1('Less', [a, b]);
+export const where = (cond: Value, a: Value, b: Value) => apply1('Where', [cond, a, b]);
+export const relu = (x: Value) => apply1('Relu', [x]);
+export const tanh = (x: Value) => apply1('Tanh', [x]);
+export const sigmoid = (x: Value) => apply1('Sigmoid', [x]);
+export const exp = (x: Value) => apply1('Exp', [x]);
+export const log = (x: Value) => apply1('Log', [x]);
+export const neg = (x: Value) => apply1('Neg', [x]);
+export const sqrt = (x: Value) => apply1('Sqrt', [x]);
+export const abs = (x: Value) => apply1('Abs', [x]);
+export const sign = (x: Value) => apply1('Sign', [x]);
+export const reciprocal = (x: Value) => apply1('Reciprocal', [x]);
+export const identity = (x: Value) => apply1('Identity', [x]);
+export const cast = (x: Value, to: DType) => apply1('Cast', [x], { to: ONNX_DTYPE[to] });

@@ -1,0 +1,80 @@
+// Parameters are created here, by name, with seeded initialisation, so a config and a seed always
+// give the same weights.
+import { param, type Value } from './ir.ts';
+
+/** Small, fast, seedable PRNG (mulberry32); good enough for weight init and shuffling. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export type Init =
+  | { kind: 'zeros' }
+  | { kind: 'ones' }
+  /** He-normal for ReLU convs: N(0, 2 / fan_in). */
+  | { kind: 'he'; fanIn: number }
+  /** PyTorch's default for Linear: U(±1/sqrt(fan_in)). */
+  | { kind: 'uniform'; fanIn: number };
+
+/** Whether a parameter is learned or is a running statistic updated by the forward pass. */
+export type ParamRole = 'trainable' | 'statistic';
+
+export class ParamStore {
+  readonly values = new Map<string, Value>();
+  readonly roles = new Map<Value, ParamRole>();
+  private readonly next: () => number;
+
+  constructor(seed: number) {
+    this.next = rng(seed);
+  }
+
+  create(name: string, shape: number[], init: Init, role: ParamRole = 'trainable'): Value {
+    if (this.values.has(name)) throw new Error(`parameter ${name} created twice`);
+    const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    this.fill(data, init);
+    const v = param(name, shape, data);
+    this.values.set(name, v);
+    this.roles.set(v, role);
+    return v;
+  }
+
+  get trainable(): Value[] {
+    return [...this.values.values()].filter((v) => this.roles.get(v) === 'trainable');
+  }
+
+  get statistics(): Value[] {
+    return [...this.values.values()].filter((v) => this.roles.get(v) === 'statistic');
+  }
+
+  private fill(data: Float32Array, init: Init): void {
+    switch (init.kind) {
+      case 'zeros':
+        return;
+      case 'ones':
+        data.fill(1);
+        return;
+      case 'uniform': {
+        const bound = 1 / Math.sqrt(init.fanIn);
+        for (let i = 0; i < data.length; i++) data[i] = (2 * this.next() - 1) * bound;
+        return;
+      }
+      case 'he': {
+        const std = Math.sqrt(2 / init.fanIn);
+        // Box–Muller, two normals per pair of uniforms.
+        for (let i = 0; i < data.length; i += 2) {
+          const r = Math.sqrt(-2 * Math.log(1 - this.next()));
+          const t = 2 * Math.PI * this.next();
+          data[i] = r * Math.cos(t) * std;
+          if (i + 1 < data.length) data[i + 1] = r * Math.sin(t) * std;
+        }
+        return;
+      }
+    }
+  }
+}
