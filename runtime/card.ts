@@ -29,6 +29,8 @@ export interface OutputSpec {
   kind: 'regression' | 'distribution';
   size: number;
   meaning: string;
+  /** Distribution outputs: the value bucket i stands for, used for mean and std (default 1..size). */
+  bucketValues?: number[];
 }
 
 export interface ModelCard {

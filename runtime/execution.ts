@@ -1,0 +1,87 @@
+// Opening an ONNX Runtime session on the requested execution provider. onnxruntime-node 1.30 on
+// Linux x64 bundles cpu and webgpu; webgpu needs a Vulkan loader and driver and otherwise fails
+// at session creation ("No supported adapters"); cuda exists only after
+// `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node`. So availability is only known
+// by trying, and the fallback to cpu happens here.
+import * as ort from 'onnxruntime-node';
+
+export type ExecutionProvider = 'cpu' | 'webgpu' | 'cuda';
+export const EXECUTION_PROVIDERS: readonly ExecutionProvider[] = ['cpu', 'webgpu', 'cuda'];
+
+export interface SessionOptions {
+  ep?: ExecutionProvider;
+  /** On failure of a non-cpu provider, warn once and use cpu (default true). */
+  fallback?: boolean;
+  /** Intra-op threads for the cpu provider (ORT's default: one per physical core). */
+  threads?: number;
+}
+
+export interface OpenedSession {
+  session: ort.InferenceSession;
+  /** The provider actually in use. */
+  ep: ExecutionProvider;
+  /** Set when `ep` differs from the one requested: which failed and why. */
+  fallbackFrom?: { ep: ExecutionProvider; reason: string };
+}
+
+const HINTS: Partial<Record<ExecutionProvider, string>> = {
+  webgpu: 'webgpu needs the Vulkan loader (libvulkan.so.1) and a GPU driver with Vulkan',
+  cuda: 'cuda needs `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` and CUDA 12',
+};
+
+const warned = new Set<string>();
+
+/** ORT messages start with a source path and an assertion; the reason is at the end. */
+export function shortReason(message: string): string {
+  const lines = message.split('\n').map((l) => l.trim()).filter(Boolean);
+  const last = lines[lines.length - 1] ?? message;
+  return last.replace(/^.*\bwas false\.\s*/, '').replace(/^\/onnxruntime_src\/\S+\s*/, '');
+}
+
+/**
+ * Creates a session for `model` (bytes) on `opts.ep` (default cpu). `file` names the model in
+ * errors. A non-cpu provider that is missing or fails: with `fallback` (default) a single stderr
+ * warning per provider per process (a Node warning, code M2FN_EP_FALLBACK) and a cpu session;
+ * without it, an error saying which provider failed, why, and what it needs.
+ */
+export async function openSession(model: Uint8Array, file: string, opts: SessionOptions = {}): Promise<OpenedSession> {
+  const ep = opts.ep ?? 'cpu';
+  if (!EXECUTION_PROVIDERS.includes(ep)) {
+    throw new Error(`unknown execution provider ${JSON.stringify(ep)}; use one of ${EXECUTION_PROVIDERS.join(', ')}`);
+  }
+  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads > 0)) {
+    throw new Error(`threads must be a positive integer, got ${opts.threads}`);
+  }
+  const base: ort.InferenceSession.SessionOptions = opts.threads ? { intraOpNumThreads: opts.threads } : {};
+  const create = (provider: ExecutionProvider) =>
+    ort.InferenceSession.create(model, { ...base, executionProviders: [provider] });
+
+  if (ep === 'cpu') return { session: await create('cpu').catch((e) => modelError(file, e)), ep };
+
+  let reason: string;
+  const listed = ort.listSupportedBackends().some((b) => b.name === ep);
+  if (!listed) {
+    reason = `this build of onnxruntime-node has no ${ep} provider`;
+  } else {
+    try {
+      return { session: await create(ep), ep };
+    } catch (e) {
+      reason = shortReason((e as Error).message);
+    }
+  }
+  const hint = HINTS[ep] ? ` (${HINTS[ep]})` : '';
+  if (opts.fallback === false) {
+    throw new Error(`execution provider ${ep} is not usable for ${file}: ${reason}${hint}. Use ep 'cpu' or allow fallback.`);
+  }
+  // A cpu failure now means the model itself is bad, whatever the first provider's reason was.
+  const session = await create('cpu').catch((e) => modelError(file, e));
+  if (!warned.has(ep)) {
+    warned.add(ep);
+    process.emitWarning(`execution provider ${ep} failed (${reason})${hint}; using cpu instead`, { code: 'M2FN_EP_FALLBACK' });
+  }
+  return { session, ep: 'cpu', fallbackFrom: { ep, reason } };
+}
+
+function modelError(file: string, e: unknown): never {
+  throw new Error(`cannot load ONNX model ${file}: ${shortReason((e as Error).message)}`, { cause: e });
+}
