@@ -71,6 +71,18 @@ test('concat (M1FN): aux joins the flattened features before head.out', () => {
   close(r.output, [3 + 0.5 + 10, 3 + 0.5 + 5 - 25]);
 });
 
+test('size 112: the five 2x2 pools floor to a 3x3 map (112 → 56 → 28 → 14 → 7 → 3)', () => {
+  const cfg: ReferenceConfig = { ...tinyVgg, size: 112, output: 'regression' };
+  assert.equal(referenceParamShapes(cfg).get('head.out.weight'), [1, 8 * 9]);
+  assert.equal(referenceParamShapes({ ...tinyM2fn, size: 112 }).get('fuse.img.weight'), [2, 8 * 9]);
+  const p = zeroParams(cfg);
+  p.get('vgg.conv5_2.bias')!.set([1, -1, 2]); // channel 0 is 1 and channel 2 is 2 at all 9 positions
+  p.get('head.out.weight')!.fill(1); // sums all 72 features: 9 · (1 + 0 + 2)
+  const r = referenceForward(cfg, p, new Float32Array(3 * 112 * 112), null, 1, { training: false });
+  close(r.output, [27]);
+  assert.throws(() => referenceParamShapes({ ...cfg, size: 16 }), /size/);
+});
+
 // The full M2FN pipeline on VGG11 at 64x64 (final map 2x2), width 0.01 → 8 channels. Every conv
 // is an identity (centre tap 1 on its own channel), the image has signal in channel 0 only and is
 // constant on each 32x32 quadrant, so after the five 2x2 pools channel 0 holds one value per

@@ -54,7 +54,7 @@ function hasCbn(config: ReferenceConfig, block: number): boolean {
 
 function checkConfig(config: ReferenceConfig): void {
   const { size, modules, auxDim } = config;
-  if (!Number.isInteger(size) || size <= 0 || size % 32 !== 0) throw new RangeError(`size ${size} is not a positive multiple of 32`);
+  if (!Number.isInteger(size) || size < 32) throw new RangeError(`size ${size} must be an integer of at least 32`);
   if (!(config.backbone in VGG_CONVS)) throw new RangeError(`unknown backbone ${config.backbone}`);
   if (config.cbnPlacement.length !== 5) throw new RangeError(`cbnPlacement needs 5 entries, got ${config.cbnPlacement.length}`);
   if ((modules.low || modules.att || modules.high) && !modules.aux) {
@@ -89,7 +89,7 @@ export function referenceParamShapes(config: ReferenceConfig): Map<string, numbe
     }
   });
   const C = chans[4];
-  const s = config.size / 32;
+  const s = Math.floor(config.size / 32); // five 2×2 pools, each flooring
   if (config.modules.att) {
     shapes.set('att.fc1.weight_img', [config.attHidden, C, 1, 1]);
     shapes.set('att.fc1.weight_aux', [config.attHidden, D]);
@@ -174,7 +174,7 @@ export function referenceForward(
     x = maxPool(x, 2, 2);
   });
 
-  const s = S / 32;
+  const s = x.shape[2]; // floor(S / 32): each pool floors
   let attention: Float64Array | undefined;
   if (config.modules.att) {
     const hAux = linear(a!, p('att.fc1.weight_aux'), null); // [N,attHidden], broadcast over positions
