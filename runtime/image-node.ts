@@ -10,6 +10,12 @@ import { toNCHW, type RawPixels } from './pixels.ts';
 /** A file path, or the encoded bytes of an image (JPEG, PNG, WebP, GIF, AVIF, TIFF, …). */
 export type ImageInput = string | Buffer | Uint8Array;
 
+/** Decoded, oriented, flattened and resized: interleaved sRGB bytes, size×size×3. */
+export interface DecodedImage extends RawPixels {
+  data: Uint8Array;
+  channels: 3;
+}
+
 export type DecodePreprocessing = Pick<Preprocessing, 'size' | 'resize' | 'background' | 'maxPixels'>;
 
 /** How errors name an input: the path itself, or "image #k (Buffer, 1234 bytes)". */
@@ -29,7 +35,7 @@ const FIT = { fill: 'fill', cover: 'cover', contain: 'contain' } as const;
  * before their pixels are decoded (a small file can expand to gigabytes). `label` overrides how
  * errors name the input.
  */
-export async function decodeImage(input: ImageInput, pre: DecodePreprocessing, label = describeImage(input)): Promise<RawPixels & { channels: 3 }> {
+export async function decodeImage(input: ImageInput, pre: DecodePreprocessing, label = describeImage(input)): Promise<DecodedImage> {
   const fail = (what: string, cause?: unknown): never => {
     throw new M2fnInputError(`${label}: ${what}`, cause === undefined ? undefined : { cause });
   };

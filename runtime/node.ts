@@ -11,7 +11,7 @@ import { HashingTextEncoder, HASHING_TEXT_ENCODER_ID } from './hashing-text-enco
 import { describeImage, imageToTensor, type ImageInput } from './image-node.ts';
 import { readModelFiles } from './model-files.ts';
 import { readScores, type Score } from './results.ts';
-import { auxDim } from './schema.ts';
+import { attributeDim, auxDim } from './schema.ts';
 import type { TextEncoder } from './text.ts';
 
 export interface LoadOptions extends SessionOptions {
@@ -61,6 +61,8 @@ function pickTextEncoder(card: ModelCard, given: TextEncoder | undefined): TextE
     if (given.id !== card.textEncoder) {
       throw new Error(`text encoder mismatch: the model was trained with "${card.textEncoder}", the encoder given is "${given.id}"`);
     }
+    const wrong = texts.find((a) => a.kind === 'text' && a.dim !== given.dim);
+    if (wrong) throw new Error(`text encoder "${given.id}" makes ${given.dim}-d vectors, but text attribute "${wrong.name}" needs ${attributeDim(wrong)}`);
     return given;
   }
   if (card.textEncoder !== HASHING_TEXT_ENCODER_ID) {

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decodeImage, describeImage, imageToTensor, type DecodePreprocessing } from '../../runtime/image-node.ts';
@@ -58,7 +58,7 @@ async function rejects(fn: () => Promise<unknown>, ...parts: string[]) {
 // 32×32, quadrants red | green over blue | white.
 const quadrants = () => paint(32, 32, (x, y) => (y < 16 ? (x < 16 ? RED : GREEN) : x < 16 ? BLUE : WHITE));
 
-const FORMATS: [string, (s: sharp.Sharp) => sharp.Sharp, number][] = [
+const FORMATS: [string, (s: Sharp) => Sharp, number][] = [
   ['jpeg', (s) => s.jpeg({ quality: 95 }), 12],
   ['png', (s) => s.png(), 0],
   ['webp', (s) => s.webp({ lossless: true }), 0],
