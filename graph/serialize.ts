@@ -153,7 +153,7 @@ export interface LoadedModel {
 }
 
 function copyTyped(dtype: DType, bytes: Uint8Array): TensorData {
-  const buf = bytes.slice().buffer;
+  const buf = Uint8Array.from(bytes).buffer; // a copy: decoded bytes may be a view into a pooled Buffer
   return dtype === 'float32' ? new Float32Array(buf) : dtype === 'int64' ? new BigInt64Array(buf) : dtype === 'int32' ? new Int32Array(buf) : new Uint8Array(buf);
 }
 

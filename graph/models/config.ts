@@ -81,7 +81,8 @@ export function validateConfig(cfg: ModelConfig): ModelConfig {
   };
   if (!VGG_BLOCKS[cfg.backbone]) bad(`unknown backbone "${cfg.backbone}" (vgg19, vgg16, vgg11)`);
   if (!PRESET_MODULES[cfg.model]) bad(`unknown model "${cfg.model}" (m2fn, image-only, concat, nima)`);
-  if (!Number.isInteger(cfg.size) || cfg.size < 32 || cfg.size % 32) bad(`size ${cfg.size} must be a multiple of 32, at least 32`);
+  // Five 2×2 pools floor the map: 112 → 3×3 (as PyTorch's MaxPool2d does).
+  if (!Number.isInteger(cfg.size) || cfg.size < 32) bad(`size ${cfg.size} must be an integer of at least 32`);
   if (!(cfg.width > 0)) bad(`width ${cfg.width} must be positive`);
   if (cfg.cbnPlacement.length !== 5 || cfg.cbnPlacement.some((b) => b !== 0 && b !== 1)) bad(`cbnPlacement [${cfg.cbnPlacement}] must be five 0/1 flags`);
   const m = cfg.modules;

@@ -1,0 +1,142 @@
+// Every model/option combination builds, passes the ONNX checker and runs; counts match VGG.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as ort from 'onnxruntime-node';
+import { parameterCounts, writeInference } from '../../graph/export.ts';
+import { defaultConfig } from '../../graph/models/config.ts';
+import { buildModel } from '../../graph/models/m2fn.ts';
+import { importPretrained } from '../../graph/pretrained.ts';
+import { readOnnx } from '../../graph/serialize.ts';
+import { configFromArgs, type ModelArgs } from '../../tools/model-options.ts';
+import { modelFeeds, onnxCheck, tmp } from './helpers.ts';
+
+/** VGG conv parameters from the textbook formula, Σ (9·Cin + 1)·Cout. */
+function vggConvParams(blocks: readonly number[], channels = [64, 128, 256, 512, 512]): number {
+  let cin = 3;
+  let total = 0;
+  blocks.forEach((n, b) => {
+    for (let j = 0; j < n; j++) {
+      total += (9 * cin + 1) * channels[b];
+      cin = channels[b];
+    }
+  });
+  return total;
+}
+
+test('default M2FN: VGG19 has 20,024,384 conv parameters; modules match the paper’s shapes', () => {
+  const m = buildModel(defaultConfig('m2fn'));
+  const { total, byModule } = parameterCounts(m);
+  assert.is(vggConvParams([2, 2, 4, 4, 4]), 20_024_384);
+  assert.is(byModule.vgg, 20_024_384);
+  const D = 2385;
+  assert.is(byModule.cbn, 2 * (D * 256 + 256 + 256 * 64 + 64) + 2 * 64); // dγ, dβ MLPs + γ, β
+  assert.is(byModule.att, 512 * (512 + D) + 512 + 512 + 1);
+  assert.is(byModule.fuse, 25088 * 512 + 512 + D * 512 + 512);
+  assert.is(byModule.head, 512 * 4096 + 4096 + 4096 * 4096 + 4096 + 4096 + 1);
+  assert.is(total, 55_717_186);
+});
+
+test('VGG16 and VGG11 backbones have their textbook conv counts', () => {
+  for (const [backbone, blocks] of [['vgg16', [2, 2, 3, 3, 3]], ['vgg11', [1, 1, 2, 2, 2]]] as const) {
+    const m = buildModel({ ...defaultConfig('image-only'), backbone, headHidden: [8] });
+    assert.is(parameterCounts(m).byModule.vgg, vggConvParams(blocks));
+  }
+});
+
+const base: ModelArgs = {
+  model: 'm2fn', backbone: 'vgg11', size: 32, width: 0.125, 'cbn-placement': '1,0,0,0,0',
+  'att-hidden': 5, 'fuse-dim': 6, 'head-hidden': '7', 'aux-schema': 'real-ad', seed: 0,
+};
+const matrix: [string, Partial<ModelArgs>][] = [];
+for (const model of ['m2fn', 'image-only', 'concat', 'nima'] as const) {
+  for (const backbone of ['vgg19', 'vgg16', 'vgg11'] as const) {
+    for (const output of ['regression', 'distribution'] as const) matrix.push([`${model} ${backbone} ${output}`, { model, backbone, output }]);
+  }
+}
+for (let bits = 0; bits < 8; bits++) {
+  const [low, att, high] = [bits & 1, bits & 2, bits & 4].map(Boolean);
+  matrix.push([`m2fn aux low=${low} att=${att} high=${high}`, { low, att, high }]);
+}
+for (const placement of ['1,1,1,1,1', '0,0,0,0,1', '0,0,1,1,1', '1,1,1,0,0']) matrix.push([`cbn placement ${placement}`, { 'cbn-placement': placement }]);
+matrix.push(['ava schema, distribution', { 'aux-schema': 'ava', output: 'distribution' }]);
+matrix.push(['64², width 0.25, head none, dropout', { size: 64, width: 0.25, 'head-hidden': '', dropout: 0.5 }]);
+
+test(`all ${matrix.length} CLI option combinations build, pass the full ONNX check and run`, async () => {
+  const dir = tmp('matrix');
+  const paths: string[] = [];
+  for (const [label, over] of matrix) {
+    const m = buildModel(configFromArgs({ ...base, ...over }));
+    const w = await writeInference(join(dir, String(paths.length)), m, { attention: true });
+    paths.push(w.onnxPath);
+    const s = await ort.InferenceSession.create(w.onnxPath);
+    const out = await s.run(modelFeeds(m, 2, 1).feeds);
+    await s.release();
+    const y = out[w.card.output.name];
+    assert.equal(y.dims, [2, w.card.output.size], label);
+    assert.ok((y.data as Float32Array).every(Number.isFinite), `${label}: finite outputs`);
+    if (w.card.output.kind === 'distribution') {
+      for (let n = 0; n < 2; n++) assert.ok(Math.abs((y.data as Float32Array).slice(n * 10, n * 10 + 10).reduce((a, b) => a + b) - 1) < 1e-5);
+    }
+  }
+  onnxCheck(paths);
+});
+
+test('the CLI writes inference.onnx and its card, and refuses bad options clearly', () => {
+  const dir = tmp('cli');
+  const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/m2fn-build-graph.js', ...args], { encoding: 'utf8' });
+  const ok = cli('--size', '32', '--width', '0.125', '--head-hidden', '8', '--out', dir);
+  assert.is(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /parameters: [\d,]+ \(vgg [\d,]+/);
+  assert.match(ok.stdout, /ops: Conv \d+/);
+  const card = JSON.parse(readFileSync(join(dir, 'inference.card.json'), 'utf8'));
+  assert.is(card.format, 'm2fn-model-card/1');
+  assert.equal(card.inputs.aux.shape, ['N', 2385]);
+  assert.is(card.preprocessing.size, 32);
+  const bad = cli('--size', '16', '--out', dir);
+  assert.is(bad.status, 1);
+  assert.match(bad.stderr, /size 16 must be an integer of at least 32/);
+  const badSchema = cli('--aux-schema', '/nonexistent.json', '--out', dir);
+  assert.match(badSchema.stderr, /--aux-schema: "\/nonexistent.json" is neither a preset/);
+  const help = cli('--help');
+  assert.match(help.stdout, /Examples:/);
+});
+
+test('reading a model back gives the same initializers; a truncated file is a clear error', async () => {
+  const m = buildModel(configFromArgs(base));
+  const dir = tmp('read');
+  const w = await writeInference(dir, m);
+  const back = readOnnx(w.onnxPath);
+  assert.is(back.irVersion, 8);
+  assert.is(back.opset, 17);
+  assert.equal(back.inputs.map((i) => i.name), ['image', 'aux']);
+  for (const [name, v] of m.params.values) {
+    assert.equal(Array.from(back.initializers.get(name)!.data as Float32Array), Array.from(v.data as Float32Array), name);
+  }
+  const bytes = readFileSync(w.onnxPath);
+  const cut = join(dir, 'cut.onnx');
+  writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length / 2)));
+  assert.throws(() => readOnnx(cut), /cut\.onnx: not a valid ONNX model — truncated or corrupt/);
+});
+
+test('pretrained import copies conv weights in order and rejects mismatches', async () => {
+  const dir = tmp('pre');
+  const donor = buildModel(configFromArgs({ ...base, model: 'image-only', seed: 7 }));
+  const donorPath = (await writeInference(dir, donor)).onnxPath;
+  const m = buildModel(configFromArgs({ ...base, seed: 1 }));
+  const report = importPretrained(m, donorPath);
+  assert.is(report.mapped.length, 8); // VGG11
+  for (const [name, v] of m.params.values) {
+    const d = donor.params.values.get(name);
+    if (name.startsWith('vgg.')) assert.equal(Array.from(v.data as Float32Array), Array.from(d!.data as Float32Array), name);
+  }
+  assert.not.equal(Array.from(m.params.values.get('head.out.weight')!.data as Float32Array), Array.from(donor.params.values.get('head.out.weight')!.data as Float32Array));
+  const wider = buildModel(configFromArgs({ ...base, width: 0.25 }));
+  assert.throws(() => importPretrained(wider, donorPath), /conv #1 \(.*\) has weight \[8,3,3,3\] but vgg\.conv1_1\.weight needs \[16,3,3,3\]/);
+  const deeper = buildModel(configFromArgs({ ...base, backbone: 'vgg19' }));
+  assert.throws(() => importPretrained(deeper, donorPath), /has 8 3×3 convolutions .* the vgg19 backbone needs 16/);
+});
+
+test.run();

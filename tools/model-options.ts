@@ -1,0 +1,96 @@
+// The model options shared by m2fn-build-graph and ort-train, and their mapping to a ModelConfig.
+import { readFileSync } from 'node:fs';
+import type { Argv } from 'yargs';
+import { validateSchema } from '../runtime/attributes.ts';
+import { SCHEMA_PRESETS, type AuxSchema } from '../runtime/schema.ts';
+import { defaultConfig, PRESET_MODULES, type Backbone, type ModelConfig, type ModelKind } from '../graph/models/config.ts';
+
+export function withModelOptions<T>(y: Argv<T>) {
+  return y
+    .option('model', { choices: ['m2fn', 'image-only', 'concat', 'nima'] as const, default: 'm2fn' as const, describe: 'model family member', group: 'Model:' })
+    .option('backbone', { choices: ['vgg19', 'vgg16', 'vgg11'] as const, default: 'vgg19' as const, group: 'Model:' })
+    .option('size', { type: 'number', default: 224, describe: 'input height = width (at least 32; 224 in the paper)', group: 'Model:' })
+    .option('width', { type: 'number', default: 1, describe: 'channel-width multiplier (e.g. 0.25 for CPU experiments)', group: 'Model:' })
+    .option('aux', { type: 'boolean', describe: 'input step: use auxiliary attributes (default: per model)', group: 'Fusion steps:' })
+    .option('low', { type: 'boolean', describe: 'low-level fusion: conditional batch norm (default: per model)', group: 'Fusion steps:' })
+    .option('att', { type: 'boolean', describe: 'spatial attention (default: per model)', group: 'Fusion steps:' })
+    .option('high', { type: 'boolean', describe: 'high-level tanh-product fusion (default: per model)', group: 'Fusion steps:' })
+    .option('cbn-placement', { type: 'string', default: '1,0,0,0,0', describe: 'CBN after the first conv of these VGG blocks (paper Table 5)', group: 'Fusion steps:' })
+    .option('cbn-hidden', { type: 'number', describe: 'CBN delta-MLP hidden size (default 256; 64 with the AVA schema)', group: 'Sizes:' })
+    .option('att-hidden', { type: 'number', default: 512, group: 'Sizes:' })
+    .option('fuse-dim', { type: 'number', default: 512, group: 'Sizes:' })
+    .option('head-hidden', { type: 'string', default: '4096,4096', describe: 'hidden sizes of the MLP head, comma-separated ("" for none)', group: 'Sizes:' })
+    .option('output', { choices: ['regression', 'distribution'] as const, describe: 'regression (1 output) or 10-way distribution (default: per model)', group: 'Model:' })
+    .option('dropout', { type: 'number', describe: 'dropout before the output layer (default 0; nima 0.75)', group: 'Model:' })
+    .option('aux-schema', { type: 'string', default: 'real-ad', describe: 'attribute schema: real-ad, ava, or a JSON file', group: 'Model:' })
+    .option('seed', { type: 'number', default: 0, describe: 'weight-initialisation seed', group: 'Model:' });
+}
+
+export interface ModelArgs {
+  model: ModelKind;
+  backbone: Backbone;
+  size: number;
+  width: number;
+  aux?: boolean;
+  low?: boolean;
+  att?: boolean;
+  high?: boolean;
+  'cbn-placement': string;
+  'cbn-hidden'?: number;
+  'att-hidden': number;
+  'fuse-dim': number;
+  'head-hidden': string;
+  output?: 'regression' | 'distribution';
+  dropout?: number;
+  'aux-schema': string;
+  seed: number;
+}
+
+function ints(flag: string, s: string): number[] {
+  if (s.trim() === '') return [];
+  return s.split(',').map((t) => {
+    const n = Number(t.trim());
+    if (!Number.isInteger(n)) throw new Error(`--${flag}: "${t}" is not an integer (got "${s}")`);
+    return n;
+  });
+}
+
+export function loadSchema(spec: string): AuxSchema {
+  if (SCHEMA_PRESETS[spec]) return SCHEMA_PRESETS[spec];
+  let text: string;
+  try {
+    text = readFileSync(spec, 'utf8');
+  } catch {
+    throw new Error(`--aux-schema: "${spec}" is neither a preset (${Object.keys(SCHEMA_PRESETS).join(', ')}) nor a readable file`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`--aux-schema ${spec}: not valid JSON (${(e as Error).message})`);
+  }
+  return validateSchema(json, spec);
+}
+
+export function configFromArgs(a: ModelArgs): ModelConfig {
+  const base = defaultConfig(a.model);
+  const preset = PRESET_MODULES[a.model];
+  const schema = loadSchema(a['aux-schema']);
+  const modules = { aux: a.aux ?? preset.aux, low: a.low ?? preset.low, att: a.att ?? preset.att, high: a.high ?? preset.high };
+  return {
+    ...base,
+    backbone: a.backbone,
+    size: a.size,
+    width: a.width,
+    modules,
+    cbnPlacement: ints('cbn-placement', a['cbn-placement']),
+    cbnHidden: a['cbn-hidden'] ?? (schema.name === 'ava' ? 64 : 256),
+    attHidden: a['att-hidden'],
+    fuseDim: a['fuse-dim'],
+    headHidden: ints('head-hidden', a['head-hidden']),
+    output: a.output ?? base.output,
+    dropout: a.dropout ?? base.dropout,
+    auxSchema: modules.aux ? schema : null,
+    seed: a.seed,
+  };
+}
