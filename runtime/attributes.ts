@@ -144,13 +144,9 @@ async function encodeRows(
   const out = new Float32Array(records.length * dim);
   const offsets = attributeOffsets(schema);
   const known = new Map(schema.attributes.map((a, i) => [a.name, i]));
-  const hasText = schema.attributes.some((a) => a.kind === 'text');
-  if (hasText) {
-    const wrong = schema.attributes.find((a) => a.kind === 'text' && a.dim !== encoder.dim);
-    if (wrong && wrong.kind === 'text') {
-      throw new Error(
-        `text encoder "${encoder.id}" makes ${encoder.dim}-d vectors but text attribute "${wrong.name}" of schema "${schema.name}" needs ${wrong.dim}`,
-      );
+  for (const a of schema.attributes) {
+    if (a.kind === 'text' && a.dim !== encoder.dim) {
+      throw new Error(`text encoder "${encoder.id}" makes ${encoder.dim}-d vectors but text attribute "${a.name}" of schema "${schema.name}" needs ${a.dim}`);
     }
   }
   const texts: string[] = [];
@@ -163,7 +159,8 @@ async function encodeRows(
     if (!isRecord(rec)) fail(`attributes must be an object of name → value, got ${fmt(rec)}`);
     for (const key of Object.keys(rec)) {
       if (!known.has(key)) {
-        fail(`unknown attribute "${key}" (schema "${schema.name}" has: ${[...known.keys()].join(', ')})`);
+        const guess = closest(key, [...known.keys()]);
+        fail(`unknown attribute "${key}"${guess ? ` (did you mean "${guess}"?)` : ''} (schema "${schema.name}" has: ${[...known.keys()].join(', ')})`);
       }
     }
     const row = r * dim;
@@ -212,4 +209,23 @@ async function encodeRows(
     });
   }
   return out;
+}
+
+/** The known name within edit distance 2 of `key` (case ignored), if exactly one is closest. */
+function closest(key: string, names: string[]): string | undefined {
+  const k = key.toLowerCase();
+  const scored = names.map((n) => [n, editDistance(k, n.toLowerCase())] as const).filter(([, d]) => d <= 2);
+  const best = Math.min(...scored.map(([, d]) => d));
+  const at = scored.filter(([, d]) => d === best);
+  return at.length === 1 ? at[0][0] : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
 }

@@ -4,7 +4,7 @@
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { ModelCard } from './card.ts';
-import { encodeAttributesBatch, type Attributes } from './attributes.ts';
+import { encodeAttributes, encodeAttributesBatch, type Attributes } from './attributes.ts';
 import { M2fnInputError } from './errors.ts';
 import { openSession, type ExecutionProvider, type SessionOptions } from './execution.ts';
 import { HashingTextEncoder, HASHING_TEXT_ENCODER_ID } from './hashing-text-encoder.ts';
@@ -87,6 +87,15 @@ function checkSessionNames(session: ort.InferenceSession, card: ModelCard, file:
   }
 }
 
+/** Schemas without text attributes never call the encoder; this stands in for the missing one. */
+const NO_TEXT: TextEncoder = {
+  id: 'none',
+  dim: 0,
+  encode: async () => {
+    throw new Error('this model has no text attributes');
+  },
+};
+
 /** Runs `fn` over `items` with at most `limit` in flight, results in input order. */
 async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
@@ -118,7 +127,9 @@ class NodeScorer implements Scorer {
   }
 
   async score(image: ImageInput, attributes?: Attributes): Promise<Score> {
-    return (await this.scoreMany([{ image, attributes }], { batchSize: 1 }))[0];
+    this.assertOpen();
+    // A lone item is not "item #0" in errors: the caller knows which one it passed.
+    return (await this.scoreBatch([{ image, attributes }], null, 1))[0];
   }
 
   async scoreMany(items: ScoreItem[], opts: { batchSize?: number; concurrency?: number } = {}): Promise<Score[]> {
@@ -130,28 +141,30 @@ class NodeScorer implements Scorer {
     if (!(Number.isInteger(concurrency) && concurrency > 0)) throw new Error(`concurrency must be a positive integer, got ${concurrency}`);
     const results: Score[] = [];
     for (let start = 0; start < items.length; start += batchSize) {
-      const batch = items.slice(start, start + batchSize);
-      const n = batch.length;
-      const image = new Float32Array(n * this.imageSize);
-      const aux = await this.encodeAux(batch, start);
-      await mapBounded(batch, concurrency, (item, i) =>
-        imageToTensor(item.image, this.card.preprocessing, {
-          label: describeImage(item.image, start + i),
-          out: image,
-          offset: i * this.imageSize,
-        }),
-      );
-      results.push(...(await this.scoreTensors(image, aux, n)));
+      results.push(...(await this.scoreBatch(items.slice(start, start + batchSize), start, concurrency)));
     }
     return results;
   }
 
-  private async encodeAux(batch: ScoreItem[], first: number): Promise<Float32Array | null> {
+  /** `first`: index of batch[0] among the caller's items, for error messages; null for a lone item. */
+  private async scoreBatch(batch: ScoreItem[], first: number | null, concurrency: number): Promise<Score[]> {
+    const n = batch.length;
     const schema = this.card.auxSchema;
     // Models without aux ignore attributes, so one call site can compare image-only baselines.
-    if (!schema) return null;
-    const records = batch.map((it) => it.attributes ?? {});
-    return encodeAttributesBatch(schema, records, this.encoder ?? new HashingTextEncoder(), { firstIndex: first });
+    const aux = !schema
+      ? null
+      : first === null
+        ? await encodeAttributes(schema, batch[0].attributes ?? {}, this.encoder ?? NO_TEXT)
+        : await encodeAttributesBatch(schema, batch.map((it) => it.attributes ?? {}), this.encoder ?? NO_TEXT, { firstIndex: first });
+    const image = new Float32Array(n * this.imageSize);
+    await mapBounded(batch, concurrency, (item, i) =>
+      imageToTensor(item.image, this.card.preprocessing, {
+        label: describeImage(item.image, first === null ? undefined : first + i),
+        out: image,
+        offset: i * this.imageSize,
+      }),
+    );
+    return this.scoreTensors(image, aux, n);
   }
 
   async scoreTensors(image: Float32Array, aux: Float32Array | null, n: number): Promise<Score[]> {

@@ -27,7 +27,7 @@ const baseAd = {
 
 const ones = (v: Float32Array) => [...v.keys()].filter((i) => v[i] !== 0);
 
-async function rejects(fn: () => Promise<unknown>, ...parts: (string | RegExp)[]) {
+async function rejects(fn: () => Promise<unknown>, ...parts: (string | RegExp)[]): Promise<Error> {
   try {
     await fn();
   } catch (e) {
@@ -39,6 +39,7 @@ async function rejects(fn: () => Promise<unknown>, ...parts: (string | RegExp)[]
     return e as Error;
   }
   assert.unreachable('expected an error');
+  throw new Error('unreachable');
 }
 
 test('Real-Ad offsets: hand-computed from Table 1 layout', () => {
@@ -84,7 +85,11 @@ test('unknown level maps to the declared unknown level', async () => {
 });
 
 test('key not in the schema: error naming it and listing known keys', async () => {
-  await rejects(() => encodeAttributes(REAL_AD_SCHEMA, { ...baseAd, colour: 'red' }, enc768), 'unknown attribute "colour"', 'gender, age, month', 'domcol');
+  const e = await rejects(() => encodeAttributes(REAL_AD_SCHEMA, { ...baseAd, colour: 'red' }, enc768), 'unknown attribute "colour"', 'gender, age, month', 'domcol');
+  assert.not.match(e.message, /did you mean/);
+  // "gendre" is 2 edits from "gender" and no closer to any other key.
+  await rejects(() => encodeAttributes(REAL_AD_SCHEMA, { ...baseAd, gendre: 1 }, enc768), 'unknown attribute "gendre" (did you mean "gender"?)');
+  await rejects(() => encodeAttributes(REAL_AD_SCHEMA, { ...baseAd, Hour: 1 }, enc768), '(did you mean "hour"?)');
 });
 
 test('missing categorical or numeric is an error', async () => {

@@ -104,7 +104,9 @@ test('scoreMany errors name the item: image #k and item #k', async () => {
   assert.instance(e, M2fnInputError);
   await rejects(() => scorer.scoreMany([ok, ok, ok, { ...ok, attributes: { colour: 'red', price: 1, prise: 2 } }], { batchSize: 2 }),
     'item #3', 'unknown attribute "prise"', 'colour, title, price');
-  await rejects(() => scorer.score(ok.image, { colour: 'red', price: 1, size: 'xl' }), 'unknown attribute "size"');
+  const lone = await rejects(() => scorer.score(ok.image, { colour: 'red', price: 1, size: 'xl' }), 'unknown attribute "size"');
+  assert.not.match(lone.message, /item #/);
+  await rejects(() => scorer.score(bad, ok.attributes), 'image (Buffer, 12 bytes)', 'not a decodable image');
   await scorer.close();
 });
 
