@@ -1,7 +1,7 @@
 // Image files and buffers → size×size RGB bytes, with sharp (libvips). Everything that depends on
 // the image format (decoding, EXIF orientation, alpha, colour space) is settled here, so the
 // pixel maths in pixels.ts sees plain sRGB bytes.
-import { stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import type { Preprocessing } from './card.ts';
 import { M2fnInputError } from './errors.ts';
@@ -39,17 +39,20 @@ export async function decodeImage(input: ImageInput, pre: DecodePreprocessing, l
   const fail = (what: string, cause?: unknown): never => {
     throw new M2fnInputError(`${label}: ${what}`, cause === undefined ? undefined : { cause });
   };
+  let src: Buffer;
   if (typeof input === 'string') {
-    const st = await stat(input).catch((e: NodeJS.ErrnoException) =>
-      fail(e.code === 'ENOENT' ? 'image file not found' : `cannot read image file (${e.message})`, e),
+    // Read the bytes ourselves rather than hand sharp the path: one decode path for files and
+    // buffers, and the read error itself says missing / directory / unreadable (no stat race).
+    src = await readFile(input).catch((e: NodeJS.ErrnoException) =>
+      fail(e.code === 'ENOENT' ? 'image file not found' : e.code === 'EISDIR' ? 'not a file' : `cannot read image file (${e.message})`, e),
     );
-    if (!st.isFile()) fail('not a file');
+    if (src.byteLength === 0) fail('empty file, not an image');
   } else if (!(input instanceof Uint8Array)) {
-    fail(`expected a file path, Buffer or Uint8Array, got ${input === null ? 'null' : typeof input}`);
-  } else if (input.byteLength === 0) {
-    fail('empty buffer, not an image');
+    return fail(`expected a file path, Buffer or Uint8Array, got ${input === null ? 'null' : typeof input}`);
+  } else {
+    if (input.byteLength === 0) fail('empty buffer, not an image');
+    src = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   }
-  const src = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
 
   // The header read does not decode pixels, so the limit is enforced before any large allocation;
   // libvips' own limitInputPixels below is the backstop.

@@ -165,6 +165,21 @@ test('missing file: error names the path and says not found', async () => {
   await rejects(() => decodeImage(file, pre(8)), file, 'not found');
 });
 
+test('a file rewritten in place is decoded afresh', async () => {
+  const file = join(dir, 'rewritten.png');
+  await paint(8, 8, () => RED).png().toFile(file);
+  near(await decodeImage(file, pre(8)), 4, 4, RED, 0, 'first');
+  await paint(8, 8, () => BLUE).png().toFile(file);
+  near(await decodeImage(file, pre(8)), 4, 4, BLUE, 0, 'rewritten');
+});
+
+test('a directory or an empty file is not an image', async () => {
+  await rejects(() => decodeImage(dir, pre(8)), dir, 'not a file');
+  const empty = join(dir, 'empty.png');
+  await writeFile(empty, '');
+  await rejects(() => decodeImage(empty, pre(8)), empty, 'empty file');
+});
+
 test('corrupt file: error names the path and says not decodable', async () => {
   const file = join(dir, 'corrupt.jpg');
   await writeFile(file, Buffer.from('this is not a jpeg at all, just text'));
