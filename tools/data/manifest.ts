@@ -1,0 +1,194 @@
+// The dataset manifest contract between the data pipeline and `ort-train`: a directory holding
+// dataset.json and one JSONL file per split. `readManifest` checks every row and reports each
+// problem with file, line and reason; it never drops a row quietly.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, isAbsolute, normalize, sep } from 'node:path';
+import type { AuxAttribute, AuxSchema } from '../../runtime/schema.ts';
+import { writeFileAtomic } from './atomic.ts';
+
+export const DATASET_FORMAT = 'm2fn-dataset/1';
+export const HISTOGRAM_BINS = 10;
+
+export type DatasetTarget = 'ctr' | 'histogram';
+export type SplitName = 'train' | 'test';
+
+export interface DatasetJson {
+  format: typeof DATASET_FORMAT;
+  auxSchema: AuxSchema;
+  target: DatasetTarget;
+  splits: Record<SplitName, string>;
+  source: Record<string, unknown>;
+}
+
+export interface DatasetRow {
+  id: string;
+  /** Relative to the dataset directory. */
+  image: string;
+  attributes: Record<string, string | number>;
+  ctr?: number;
+  histogram?: number[];
+  impressions?: number;
+  clicks?: number;
+  /** Synthetic ground-truth CTR (known only for generated worlds). */
+  truth?: number;
+}
+
+export interface LoadedSplit {
+  dir: string;
+  dataset: DatasetJson;
+  split: SplitName;
+  rows: DatasetRow[];
+}
+
+export class ManifestError extends Error {
+  constructor(readonly problems: string[]) {
+    const shown = problems.slice(0, 20).join('\n  ');
+    super(`invalid dataset (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${shown}${problems.length > 20 ? `\n  … and ${problems.length - 20} more` : ''}`);
+    this.name = 'ManifestError';
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Validate the parsed dataset.json; returns the problems found (empty = valid). */
+export function checkDatasetJson(file: string, v: unknown): string[] {
+  const p: string[] = [];
+  if (!isObject(v)) return [`${file}: not a JSON object`];
+  if (v.format !== DATASET_FORMAT) p.push(`${file}: format must be "${DATASET_FORMAT}" (got ${JSON.stringify(v.format)})`);
+  if (v.target !== 'ctr' && v.target !== 'histogram') p.push(`${file}: target must be "ctr" or "histogram" (got ${JSON.stringify(v.target)})`);
+  if (!isObject(v.splits) || typeof v.splits.train !== 'string' || typeof v.splits.test !== 'string') p.push(`${file}: splits must name "train" and "test" files`);
+  if (!isObject(v.source)) p.push(`${file}: source must be an object`);
+  const s = v.auxSchema;
+  if (!isObject(s) || typeof s.name !== 'string' || !Array.isArray(s.attributes)) p.push(`${file}: auxSchema must have a name and an attributes array`);
+  else
+    s.attributes.forEach((a: unknown, i: number) => {
+      if (!isObject(a) || typeof a.name !== 'string') return p.push(`${file}: auxSchema.attributes[${i}] has no name`);
+      if (a.kind === 'categorical' && !(Array.isArray(a.levels) && a.levels.length > 0 && a.levels.every((l) => typeof l === 'string')))
+        p.push(`${file}: categorical attribute "${a.name}" needs a non-empty string array of levels`);
+      else if (a.kind === 'text' && !(Number.isInteger(a.dim) && (a.dim as number) > 0)) p.push(`${file}: text attribute "${a.name}" needs a positive integer dim`);
+      else if (a.kind !== 'categorical' && a.kind !== 'text' && a.kind !== 'numeric') p.push(`${file}: attribute "${a.name}" has unknown kind ${JSON.stringify(a.kind)}`);
+    });
+  return p;
+}
+
+function checkAttribute(where: string, a: AuxAttribute, value: unknown): string | null {
+  switch (a.kind) {
+    case 'categorical':
+      if (typeof value !== 'string') return `${where}: attribute "${a.name}" must be a string level (got ${JSON.stringify(value)})`;
+      if (!a.levels.includes(value) && a.unknown === undefined) return `${where}: attribute "${a.name}" has unknown level ${JSON.stringify(value)} (levels: ${a.levels.join(', ')})`;
+      return null;
+    case 'text':
+      return typeof value === 'string' ? null : `${where}: text attribute "${a.name}" must be a string (got ${JSON.stringify(value)})`;
+    case 'numeric':
+      return typeof value === 'number' && Number.isFinite(value) ? null : `${where}: numeric attribute "${a.name}" must be a finite number (got ${JSON.stringify(value)})`;
+  }
+}
+
+/** Check one parsed row; returns its problems. `imageExists` is memoised by the caller. */
+export function checkRow(where: string, row: unknown, dataset: DatasetJson, imageExists: (rel: string) => boolean): string[] {
+  const p: string[] = [];
+  if (!isObject(row)) return [`${where}: row is not a JSON object`];
+  if (typeof row.id !== 'string' || row.id === '') p.push(`${where}: id must be a non-empty string`);
+  if (typeof row.image !== 'string' || row.image === '') p.push(`${where}: image must be a path string`);
+  else if (isAbsolute(row.image) || normalize(row.image).split(sep).includes('..')) p.push(`${where}: image path "${row.image}" must stay inside the dataset directory`);
+  else if (!imageExists(row.image)) p.push(`${where}: image file "${row.image}" does not exist`);
+  if (!isObject(row.attributes)) p.push(`${where}: attributes must be an object`);
+  else {
+    const known = new Map(dataset.auxSchema.attributes.map((a) => [a.name, a]));
+    for (const name of Object.keys(row.attributes)) if (!known.has(name)) p.push(`${where}: unknown attribute "${name}" (schema "${dataset.auxSchema.name}" has ${[...known.keys()].join(', ')})`);
+    for (const a of dataset.auxSchema.attributes) {
+      if (!(a.name in row.attributes)) p.push(`${where}: attribute "${a.name}" is missing`);
+      else {
+        const e = checkAttribute(where, a, row.attributes[a.name]);
+        if (e) p.push(e);
+      }
+    }
+  }
+  const nonNegative = (k: string, integer: boolean) => {
+    const v = row[k];
+    if (v === undefined) return;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (integer && !Number.isInteger(v))) p.push(`${where}: ${k} must be a non-negative ${integer ? 'integer' : 'finite number'} (got ${JSON.stringify(v)})`);
+  };
+  nonNegative('impressions', true);
+  nonNegative('clicks', true);
+  if (typeof row.clicks === 'number' && typeof row.impressions === 'number' && row.clicks > row.impressions) p.push(`${where}: clicks (${row.clicks}) exceed impressions (${row.impressions})`);
+  if (row.truth !== undefined && !(typeof row.truth === 'number' && row.truth >= 0 && row.truth <= 1)) p.push(`${where}: truth must be a number in [0, 1] (got ${JSON.stringify(row.truth)})`);
+  if (dataset.target === 'ctr') {
+    if (typeof row.ctr !== 'number' || !Number.isFinite(row.ctr) || row.ctr < 0 || row.ctr > 1) p.push(`${where}: ctr target must be a number in [0, 1] (got ${JSON.stringify(row.ctr)})`);
+  } else {
+    const h = row.histogram;
+    if (!Array.isArray(h) || h.length !== HISTOGRAM_BINS) p.push(`${where}: histogram target must be an array of ${HISTOGRAM_BINS} numbers`);
+    else if (!h.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) p.push(`${where}: histogram has a NaN, infinite or negative bin: ${JSON.stringify(h)}`);
+    else if (!(h.reduce((a: number, b: number) => a + b, 0) > 0)) p.push(`${where}: histogram sums to zero`);
+  }
+  return p;
+}
+
+export function readDatasetJson(dir: string): DatasetJson {
+  const file = join(dir, 'dataset.json');
+  if (!existsSync(file)) throw new ManifestError([`${file}: not found (is "${dir}" a dataset directory?)`]);
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ManifestError([`${file}: not valid JSON: ${(e as Error).message}`]);
+  }
+  const problems = checkDatasetJson(file, v);
+  if (problems.length) throw new ManifestError(problems);
+  return v as DatasetJson;
+}
+
+/** Read and check one split. Throws ManifestError listing every problem (file:line: reason). */
+export function readManifest(dir: string, split: SplitName): LoadedSplit {
+  const dataset = readDatasetJson(dir);
+  const file = join(dir, dataset.splits[split]);
+  if (!existsSync(file)) throw new ManifestError([`${file}: split "${split}" file not found`]);
+  const seen = new Map<string, boolean>();
+  const imageExists = (rel: string) => {
+    let ok = seen.get(rel);
+    if (ok === undefined) {
+      const abs = join(dir, rel);
+      ok = existsSync(abs) && statSync(abs).isFile();
+      seen.set(rel, ok);
+    }
+    return ok;
+  };
+  const problems: string[] = [];
+  const rows: DatasetRow[] = [];
+  const ids = new Set<string>();
+  const lines = readFileSync(file, 'utf8').split('\n');
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    const where = `${file}:${i + 1}`;
+    let row: unknown;
+    try {
+      row = JSON.parse(line);
+    } catch (e) {
+      problems.push(`${where}: not valid JSON: ${(e as Error).message}`);
+      return;
+    }
+    const p = checkRow(where, row, dataset, imageExists);
+    const id = isObject(row) ? row.id : undefined;
+    if (typeof id === 'string') {
+      if (ids.has(id)) p.push(`${where}: duplicate id "${id}"`);
+      ids.add(id);
+    }
+    if (p.length) problems.push(...p);
+    else rows.push(row as unknown as DatasetRow);
+  });
+  if (problems.length) throw new ManifestError(problems);
+  return { dir, dataset, split, rows };
+}
+
+/** Write dataset.json (atomically). Split files are written by their producers. */
+export function writeDatasetJson(dir: string, d: Omit<DatasetJson, 'format'>): void {
+  const full: DatasetJson = { format: DATASET_FORMAT, ...d };
+  const problems = checkDatasetJson(join(dir, 'dataset.json'), full);
+  if (problems.length) throw new ManifestError(problems);
+  writeFileAtomic(join(dir, 'dataset.json'), JSON.stringify(full, null, 2) + '\n');
+}
+
+/** JSONL text of rows (one JSON object per line). */
+export function toJsonl(rows: DatasetRow[]): string {
+  return rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '');
+}
