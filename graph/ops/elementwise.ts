@@ -1,9 +1,10 @@
 // Elementwise ops: numpy broadcasting for binary ops, shape-preserving unary ops.
 import type { DType } from '../dtype.ts';
 import { ONNX_DTYPE } from '../dtype.ts';
-import type { Value } from '../ir.ts';
+import { constF32, type Value } from '../ir.ts';
+import { unbroadcast } from './grad-util.ts';
 import { broadcast, fmt } from '../shape.ts';
-import { apply1, defineOp, type InferCtx } from './registry.ts';
+import { apply1, defineOp, type GradRule, type InferCtx } from './registry.ts';
 
 function binaryInfer(outDtype?: DType) {
   return (c: InferCtx) => {
@@ -15,11 +16,47 @@ function binaryInfer(outDtype?: DType) {
 }
 const unaryInfer = (c: InferCtx) => [{ dtype: c.in(0).dtype, shape: c.in(0).shape }];
 
-for (const op of ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min']) defineOp(op, { infer: binaryInfer() });
+// Gradient rules, one per op (I = inputs x, O = outputs y, GO = dy).
+const binaryGrads: Record<string, GradRule> = {
+  Add: ({ x, dy }) => [unbroadcast(dy[0]!, x[0]!), unbroadcast(dy[0]!, x[1]!)],
+  Sub: ({ x, dy }) => [unbroadcast(dy[0]!, x[0]!), unbroadcast(neg(dy[0]!), x[1]!)],
+  Mul: ({ x, dy, wants }) => [
+    wants(0) ? unbroadcast(mul(dy[0]!, x[1]!), x[0]!) : null,
+    wants(1) ? unbroadcast(mul(dy[0]!, x[0]!), x[1]!) : null,
+  ],
+  Div: ({ x, y, dy, wants }) => [
+    wants(0) ? unbroadcast(div(dy[0]!, x[1]!), x[0]!) : null,
+    wants(1) ? unbroadcast(neg(div(mul(dy[0]!, y[0]), x[1]!)), x[1]!) : null,
+  ],
+  // Only constant exponents are differentiated (x^p); the exponent gets no gradient.
+  Pow: ({ x, dy }) => [unbroadcast(mul(dy[0]!, mul(x[1]!, pow(x[0]!, sub(x[1]!, constF32(1))))), x[0]!), null],
+  Max: ({ x, dy }) => {
+    const first = greater(x[0]!, x[1]!);
+    return [unbroadcast(where(first, dy[0]!, zero()), x[0]!), unbroadcast(where(first, zero(), dy[0]!), x[1]!)];
+  },
+  Min: ({ x, dy }) => {
+    const first = less(x[0]!, x[1]!);
+    return [unbroadcast(where(first, dy[0]!, zero()), x[0]!), unbroadcast(where(first, zero(), dy[0]!), x[1]!)];
+  },
+};
+const zero = () => constF32(0);
+
+const unaryGrads: Record<string, GradRule> = {
+  Relu: ({ y, dy }) => [where(greater(y[0], zero()), dy[0]!, zero())],
+  Tanh: ({ y, dy }) => [mul(dy[0]!, sub(constF32(1), mul(y[0], y[0])))],
+  Sigmoid: ({ y, dy }) => [mul(dy[0]!, mul(y[0], sub(constF32(1), y[0])))],
+  Exp: ({ y, dy }) => [mul(dy[0]!, y[0])],
+  Log: ({ x, dy }) => [div(dy[0]!, x[0]!)],
+  Neg: ({ dy }) => [neg(dy[0]!)],
+  Sqrt: ({ y, dy }) => [div(mul(dy[0]!, constF32(0.5)), y[0])],
+  Abs: ({ x, dy }) => [mul(dy[0]!, sign(x[0]!))],
+  Identity: ({ dy }) => [dy[0]!],
+  Reciprocal: ({ y, dy }) => [neg(mul(dy[0]!, mul(y[0], y[0])))],
+};
+
+for (const [op, grad] of Object.entries(binaryGrads)) defineOp(op, { infer: binaryInfer(), grad });
 for (const op of ['Equal', 'Greater', 'Less']) defineOp(op, { infer: binaryInfer('bool'), nondifferentiable: true });
-for (const op of ['Relu', 'Tanh', 'Sigmoid', 'Exp', 'Log', 'Neg', 'Sqrt', 'Abs', 'Identity', 'Reciprocal']) {
-  defineOp(op, { infer: unaryInfer });
-}
+for (const [op, grad] of Object.entries(unaryGrads)) defineOp(op, { infer: unaryInfer, grad });
 defineOp('Sign', { infer: unaryInfer, nondifferentiable: true });
 defineOp('Not', { infer: unaryInfer, nondifferentiable: true });
 
@@ -32,6 +69,7 @@ defineOp('Where', {
     const shape = (ab && broadcast(cond.shape, ab)) ?? c.fail('condition and branches do not broadcast');
     return [{ dtype: a.dtype, shape }];
   },
+  grad: ({ x, dy }) => [null, unbroadcast(where(x[0]!, dy[0]!, zero()), x[1]!), unbroadcast(where(x[0]!, zero(), dy[0]!), x[2]!)],
 });
 
 defineOp('Cast', {

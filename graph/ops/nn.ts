@@ -1,7 +1,10 @@
 // Neural-network ops: convolution, pooling, normalisation, dense layers, softmax, dropout.
-import { constF32, constant, type Shape, type Value } from '../ir.ts';
+import { constF32, constI64, constant, type Shape, type Value } from '../ir.ts';
+import { div, equal, cast, mul, sub, exp } from './elementwise.ts';
+import { expandLike, unbroadcast } from './grad-util.ts';
+import { reduceSum, shapeOf, slice, transpose } from './tensor.ts';
 import { fmt, normAxis } from '../shape.ts';
-import { apply, apply1, defineOp, type InferCtx } from './registry.ts';
+import { apply, apply1, defineOp, type GradCtx, type InferCtx } from './registry.ts';
 
 export interface ConvOpts {
   strides?: number[];
@@ -27,6 +30,7 @@ const convAttrs = { strides: 'ints', pads: 'ints', dilations: 'ints', group: 'in
 
 defineOp('Conv', {
   attrTypes: convAttrs,
+  grad: (g) => [g.wants(0) ? convGradInput(g) : null, g.wants(1) ? convGradWeight(g) : null, g.x[2] && g.wants(2) ? reduceSum(g.dy[0]!, [0, 2, 3], false) : null],
   infer: (c) => {
     const [x, w, b] = [c.in(0), c.in(1), c.inputs[2]];
     if (x.rank !== 4 || w.rank !== 4) c.fail('Conv expects NCHW input and OIHW weight');
@@ -54,6 +58,7 @@ defineOp('ConvTranspose', {
 
 defineOp('MaxPool', {
   attrTypes: { kernel_shape: 'ints', strides: 'ints', pads: 'ints' },
+  grad: (g) => [g.ep === 'webgpu' ? maxPoolGradByMask(g) : maxPoolGradByIndices(g)],
   infer: (c) => {
     const x = c.in(0);
     const [oh, ow] = spatialOut(c, x, c.attrs.kernel_shape as number[], c.attrs as ConvOpts);
@@ -76,6 +81,7 @@ defineOp('BatchNormalization', {
 
 defineOp('Gemm', {
   attrTypes: { transA: 'int', transB: 'int', alpha: 'float', beta: 'float' },
+  grad: gemmGrad,
   infer: (c) => {
     const [a, b, bias] = [c.in(0), c.in(1), c.inputs[2]];
     if (a.rank !== 2 || b.rank !== 2) c.fail('Gemm expects 2-D operands');
@@ -88,6 +94,8 @@ defineOp('Gemm', {
 });
 
 defineOp('MatMul', {
+  // Only [N,K] × [K,M] appears in our graphs (the EMD loss); dA = dY Bᵀ, dB = Aᵀ dY.
+  grad: ({ x, dy, wants }) => [wants(0) ? gemm(dy[0]!, x[1]!, null, { transB: true }) : null, wants(1) ? gemm(x[0]!, dy[0]!, null, { transA: true }) : null],
   infer: (c) => {
     const [a, b] = [c.in(0), c.in(1)];
     if (a.rank < 2 || b.rank !== 2) c.fail('MatMul here expects [..., K] × [K, N]');
@@ -98,11 +106,13 @@ defineOp('MatMul', {
 
 defineOp('Softmax', {
   attrTypes: { axis: 'int' },
+  grad: ({ node, y, dy }) => [mul(y[0], sub(dy[0]!, reduceSum(mul(dy[0]!, y[0]), [node.attrs.axis as number])))],
   infer: (c) => [{ dtype: c.in(0).dtype, shape: c.in(0).shape }],
 });
 
 defineOp('LogSoftmax', {
   attrTypes: { axis: 'int' },
+  grad: ({ node, y, dy }) => [sub(dy[0]!, mul(exp(y[0]), reduceSum(dy[0]!, [node.attrs.axis as number])))],
   infer: (c) => [{ dtype: c.in(0).dtype, shape: c.in(0).shape }],
 });
 
@@ -143,4 +153,101 @@ export function logSoftmax(x: Value, axis: number): Value {
 export function dropout(x: Value, ratio: number, seed: number): [Value, Value] {
   const [y, mask] = apply('Dropout', [x, constF32(ratio), constant('bool', [], Uint8Array.of(1))], { seed });
   return [y, mask];
+}
+
+defineOp('MaxUnpool', {
+  attrTypes: { kernel_shape: 'ints', strides: 'ints', pads: 'ints' },
+  infer: (c) => {
+    const like = c.in(2).producer;
+    if (like?.op !== 'Shape') c.fail('output_shape must be Shape(x) here');
+    return [{ dtype: c.in(0).dtype, shape: like!.inputs[0]!.shape }];
+  },
+  nondifferentiable: true,
+});
+
+defineOp('Resize', {
+  attrTypes: { mode: 'string', nearest_mode: 'string', coordinate_transformation_mode: 'string' },
+  infer: (c) => {
+    const x = c.in(0);
+    const scales = c.in(2).data as Float32Array;
+    return [{ dtype: x.dtype, shape: x.shape.map((d, i) => (typeof d === 'number' ? Math.floor(d * scales[i]) : d)) }];
+  },
+  nondifferentiable: true,
+});
+
+defineOp('Pad', {
+  attrTypes: { mode: 'string' },
+  infer: (c) => {
+    const x = c.in(0);
+    const pads = Array.from(c.in(1).data as BigInt64Array, Number);
+    return [{ dtype: x.dtype, shape: x.shape.map((d, i) => (typeof d === 'number' ? d + pads[i] + pads[i + x.rank] : d)) }];
+  },
+  nondifferentiable: true,
+});
+
+/** dX of a conv. Stride 1: a plain conv with the kernel's in/out swapped and flipped 180°, as fast
+ * as the forward pass on the CPU provider; otherwise ConvTranspose with output padding. */
+function convGradInput({ node, x, dy }: GradCtx): Value {
+  const [X, W] = [x[0]!, x[1]!];
+  const k = W.shape.slice(2) as number[];
+  const pads = (node.attrs.pads as number[]) ?? [0, 0, 0, 0];
+  const strides = (node.attrs.strides as number[]) ?? [1, 1];
+  const dil = (node.attrs.dilations as number[]) ?? [1, 1];
+  if (strides.every((s) => s === 1) && dil.every((d) => d === 1) && !node.attrs.group) {
+    const flipped = slice(transpose(W, [1, 0, 2, 3]), [-1, -1], [-(k[0] + 1), -(k[1] + 1)], [2, 3], [-1, -1]);
+    const p = [k[0] - 1 - pads[0], k[1] - 1 - pads[1], k[0] - 1 - pads[2], k[1] - 1 - pads[3]];
+    const dx = conv(dy[0]!, flipped, null, { pads: p });
+    if (dx.shape[2] !== X.shape[2] || dx.shape[3] !== X.shape[3]) throw new Error(`Conv gradient: dX ${dx.shape} does not restore ${X.shape}`);
+    return dx;
+  }
+  const out = [0, 1].map((i) => (X.shape[2 + i] as number) - (strides[i] * ((dy[0]!.shape[2 + i] as number) - 1) + dil[i] * (k[i] - 1) + 1 - pads[i] - pads[i + 2]));
+  return apply1('ConvTranspose', [dy[0]!, W, null], { strides, pads, dilations: node.attrs.dilations as number[] | undefined, output_padding: out });
+}
+
+/** dW of a conv: correlate the input with dY over the batch, i.e. a conv with batch and
+ * channels swapped, dY as the kernel and the forward stride as dilation; then crop to k×k. */
+function convGradWeight({ node, x, dy }: GradCtx): Value {
+  const [X, W] = [x[0]!, x[1]!];
+  const k = W.shape.slice(2) as number[];
+  const pads = (node.attrs.pads as number[]) ?? [0, 0, 0, 0];
+  const strides = (node.attrs.strides as number[]) ?? [1, 1];
+  const corr = conv(transpose(X, [1, 0, 2, 3]), transpose(dy[0]!, [1, 0, 2, 3]), null, { pads, dilations: strides });
+  const cropped = corr.shape[2] === k[0] && corr.shape[3] === k[1] ? corr : slice(corr, [0, 0], k, [2, 3]);
+  return transpose(cropped, [1, 0, 2, 3]);
+}
+
+/** CPU: route dY to the argmax through MaxPool's Indices and MaxUnpool (exact, VGG's 2×2/s2). */
+function maxPoolGradByIndices({ node, x, dy }: GradCtx): Value {
+  const { kernel_shape, strides, pads } = node.attrs as { kernel_shape: number[]; strides?: number[]; pads?: number[] };
+  if (strides && strides.some((s, i) => s !== kernel_shape[i])) throw new Error('MaxPool gradient by MaxUnpool needs non-overlapping windows');
+  return apply1('MaxUnpool', [dy[0]!, node.outputs[1], shapeOf(x[0]!)], { kernel_shape, strides, pads });
+}
+
+/** WebGPU has no MaxPool Indices: mask positions equal to their window's max (2×2/s2 only).
+ * A tie inside a window passes the gradient to each tied position. */
+function maxPoolGradByMask({ node, x, y, dy }: GradCtx): Value {
+  const k = node.attrs.kernel_shape as number[];
+  if (k[0] !== 2 || k[1] !== 2 || (node.attrs.strides as number[])?.some((s) => s !== 2)) throw new Error('MaxPool mask gradient supports 2×2/s2 only');
+  const X = x[0]!;
+  const up = (v: Value) => {
+    const r = apply1('Resize', [v, null, constF32([1, 1, 2, 2])], { mode: 'nearest' });
+    const [dh, dw] = [(X.shape[2] as number) - (r.shape[2] as number), (X.shape[3] as number) - (r.shape[3] as number)];
+    return dh || dw ? apply1('Pad', [r, constI64([0, 0, 0, 0, 0, 0, dh, dw])], { mode: 'constant' }) : r;
+  };
+  return mul(cast(equal(X, up(y[0])), 'float32'), up(dy[0]!));
+}
+
+function gemmGrad({ node, x, dy, wants }: GradCtx): (Value | null)[] {
+  const [A, B, C] = x;
+  const G = dy[0]!;
+  const tA = !!node.attrs.transA;
+  const tB = !!node.attrs.transB;
+  const dA = !wants(0) ? null
+    : !tA ? gemm(G, B!, null, { transB: !tB })
+    : gemm(B!, G, null, { transA: tB, transB: true });
+  const dB = !wants(1) ? null
+    : !tB ? gemm(A!, G, null, { transA: !tA })
+    : gemm(G, A!, null, { transA: true, transB: tA });
+  const dC = C && wants(2) ? unbroadcast(G, C) : null;
+  return [dA, dB, dC];
 }

@@ -24,6 +24,8 @@ export interface GradCtx {
   dy: (Value | null)[];
   /** Whether input i needs a gradient, so rules can skip work (e.g. dW of a frozen conv). */
   wants(i: number): boolean;
+  /** Execution provider the gradient graph is lowered for, where providers differ. */
+  ep: 'cpu' | 'webgpu' | 'cuda';
 }
 export type GradRule = (g: GradCtx) => (Value | null)[];
 

@@ -1,23 +1,37 @@
 // Ops that move, reshape and reduce data without arithmetic on neighbours.
 import { constI64, type Dim, type Shape, type Value } from '../ir.ts';
 import { fmt, normAxis, product } from '../shape.ts';
+import { div } from './elementwise.ts';
+import { countOf, expandLike, reshapeLike, unbroadcast } from './grad-util.ts';
 import { apply1, defineOp, type InferCtx } from './registry.ts';
+import type { Node } from '../ir.ts';
+
+/** The reduced gradient with the reduced axes back as size-1 dims, ready to broadcast. */
+function keepReduced(dy: Value, node: Node, axes: number[], x: Value): Value {
+  if (((node.attrs.keepdims as number) ?? 1) === 1) return dy;
+  const ax = axes.map((a) => normAxis(a, x.rank)).sort((a, b) => a - b);
+  return unsqueeze(dy, ax);
+}
 
 /** The constant integer values of a shape-like input (shapes here are always constants). */
-export function constInts(v: Value | null, c: InferCtx, what: string): number[] {
-  if (!v?.data || !(v.data instanceof BigInt64Array)) return c.fail(`${what} must be a constant int64 tensor`);
+export function constInts(v: Value | null, c: InferCtx | null, what: string): number[] {
+  if (!v?.data || !(v.data instanceof BigInt64Array)) {
+    if (c) return c.fail(`${what} must be a constant int64 tensor`);
+    throw new Error(`${what} must be a constant int64 tensor`);
+  }
   return Array.from(v.data, Number);
 }
 
 defineOp('Reshape', {
+  grad: ({ x, dy }) => [reshapeLike(dy[0]!, x[0]!), null],
   infer: (c) => {
     const x = c.in(0);
     const spec = constInts(c.in(1), c, 'shape');
     const out: Shape = spec.map((d, i) => (d === 0 ? x.shape[i] : d));
     const copied = new Set(spec.flatMap((d, i) => (d === 0 ? [i] : [])));
     const rest = x.shape.filter((_, i) => !copied.has(i));
-    const known = product(out.filter((d) => d !== -1));
-    const total = product(rest) * product(out.filter((d, i) => d !== -1 && copied.has(i)));
+    const known = product(out.filter((d, i) => d !== -1 && !copied.has(i)));
+    const total = product(rest);
     const holes = out.filter((d) => d === -1).length;
     if (holes > 1) c.fail('at most one -1 in a reshape');
     if (holes === 1) {
@@ -32,6 +46,7 @@ defineOp('Reshape', {
 });
 
 defineOp('Flatten', {
+  grad: ({ x, dy }) => [reshapeLike(dy[0]!, x[0]!)],
   attrTypes: { axis: 'int' },
   infer: (c) => {
     const x = c.in(0);
@@ -44,6 +59,15 @@ defineOp('Flatten', {
 });
 
 defineOp('Concat', {
+  grad: ({ node, x, dy }) => {
+    const axis = normAxis(node.attrs.axis as number, x[0]!.rank);
+    let at = 0;
+    return x.map((xi) => {
+      const n = xi!.shape[axis] as number;
+      at += n;
+      return slice(dy[0]!, [at - n], [at], [axis]);
+    });
+  },
   attrTypes: { axis: 'int' },
   infer: (c) => {
     const xs = c.inputs.map((_, i) => c.in(i));
@@ -64,6 +88,11 @@ defineOp('Concat', {
 });
 
 defineOp('Transpose', {
+  grad: ({ node, dy }) => {
+    const perm = node.attrs.perm as number[];
+    const inverse = perm.map((_, i) => perm.indexOf(i));
+    return [transpose(dy[0]!, inverse)];
+  },
   attrTypes: { perm: 'ints' },
   infer: (c) => {
     const x = c.in(0);
@@ -74,6 +103,7 @@ defineOp('Transpose', {
 });
 
 defineOp('Unsqueeze', {
+  grad: ({ x, dy }) => [reshapeLike(dy[0]!, x[0]!), null],
   infer: (c) => {
     const x = c.in(0);
     const rank = x.rank + constInts(c.in(1), c, 'axes').length;
@@ -86,6 +116,7 @@ defineOp('Unsqueeze', {
 });
 
 defineOp('Squeeze', {
+  grad: ({ x, dy }) => [reshapeLike(dy[0]!, x[0]!), null],
   infer: (c) => {
     const x = c.in(0);
     const axes = constInts(c.in(1), c, 'axes').map((a) => normAxis(a, x.rank));
@@ -115,9 +146,12 @@ defineOp('Slice', {
 });
 
 defineOp('Expand', {
+  grad: ({ x, dy }) => [unbroadcast(dy[0]!, x[0]!), null],
   infer: (c) => {
     const x = c.in(0);
-    const target = constInts(c.in(1), c, 'shape');
+    // Expand(v, Shape(like)) — the gradient rules' "broadcast to like's shape" — has like's shape.
+    const from = c.in(1).producer;
+    const target: Shape = from?.op === 'Shape' ? from.inputs[0]!.shape : constInts(c.in(1), c, 'shape');
     const n = Math.max(x.rank, target.length);
     const out: Shape = [];
     for (let i = 0; i < n; i++) {
@@ -139,8 +173,13 @@ function reduceInfer(c: InferCtx, axes: number[]) {
   return [{ dtype: x.dtype, shape }];
 }
 // Opset 17: ReduceSum takes axes as an input, ReduceMean and ReduceMax as an attribute.
-defineOp('ReduceSum', { attrTypes: { keepdims: 'int' }, infer: (c) => reduceInfer(c, constInts(c.in(1), c, 'axes')) });
-defineOp('ReduceMean', { attrTypes: { axes: 'ints', keepdims: 'int' }, infer: (c) => reduceInfer(c, c.attrs.axes as number[]) });
+defineOp('ReduceSum', {
+  grad: ({ node, x, dy }) => [expandLike(keepReduced(dy[0]!, node, constInts(node.inputs[1], null, 'axes'), x[0]!), x[0]!), null], attrTypes: { keepdims: 'int' }, infer: (c) => reduceInfer(c, constInts(c.in(1), c, 'axes')) });
+defineOp('ReduceMean', {
+  grad: ({ node, x, dy }) => {
+    const axes = (node.attrs.axes as number[]).map((a) => normAxis(a, x[0]!.rank));
+    return [expandLike(div(keepReduced(dy[0]!, node, axes, x[0]!), countOf(x[0]!, axes)), x[0]!)];
+  }, attrTypes: { axes: 'ints', keepdims: 'int' }, infer: (c) => reduceInfer(c, c.attrs.axes as number[]) });
 defineOp('ReduceMax', { attrTypes: { axes: 'ints', keepdims: 'int' }, infer: (c) => reduceInfer(c, c.attrs.axes as number[]) });
 
 export const reshape = (x: Value, shape: number[]) => apply1('Reshape', [x, constI64(shape)]);
@@ -164,7 +203,9 @@ defineOp('Shape', {
   nondifferentiable: true,
 });
 
+// Gathers here read shapes and indices; they carry no gradient.
 defineOp('Gather', {
+  nondifferentiable: true,
   attrTypes: { axis: 'int' },
   infer: (c) => {
     const [x, idx] = [c.in(0), c.in(1)];

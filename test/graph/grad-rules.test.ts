@@ -1,0 +1,89 @@
+// Every gradient rule against central finite differences in float32 (step 1e-2, relative
+// tolerance 2e-3 of the largest gradient; inputs kept ≥ 0.2 from kinks at 0).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { constF32, type Value } from '../../graph/ir.ts';
+import * as op from '../../graph/ops/index.ts';
+import { OPS } from '../../graph/ops/registry.ts';
+import { randomArray } from './helpers.ts';
+import { gradError, type GradCase } from './grad-check.ts';
+
+const TOL = 2e-3;
+const positive = (i: number, n: number) => randomArray(n, 7 + i).map((v) => 0.5 + Math.abs(v));
+/** A shuffled grid with spacing 0.05, so no ±1e-2 step changes which element is a window's max. */
+const distinct = (i: number, n: number) => {
+  const order = randomArray(n, 31 + i);
+  const rank = Array.from(order.keys()).sort((a, b) => order[a] - order[b]);
+  const out = new Float32Array(n);
+  rank.forEach((j, r) => (out[j] = 0.05 * r - 0.025 * n));
+  return out;
+};
+
+const cases: Record<string, GradCase> = {
+  Add_broadcast: { shapes: [[2, 3, 4], [3, 1]], build: ([a, b]) => op.add(a, b) },
+  Sub_broadcast: { shapes: [[4], [2, 4]], build: ([a, b]) => op.sub(a, b) },
+  Mul_broadcast: { shapes: [[2, 3, 2, 2], [2, 3, 1, 1]], build: ([a, b]) => op.mul(a, b) },
+  Div: { shapes: [[3, 4], [3, 4]], build: ([a, b]) => op.div(a, b), init: positive },
+  Pow_const: { shapes: [[5]], build: ([a]) => op.pow(a, constF32(3)) },
+  Max: { shapes: [[6], [6]], build: ([a, b]) => op.max(a, b), init: distinct },
+  Min: { shapes: [[6], [6]], build: ([a, b]) => op.min(a, b), init: distinct },
+  Relu: { shapes: [[3, 4]], build: ([a]) => op.relu(a) },
+  Tanh: { shapes: [[3, 4]], build: ([a]) => op.tanh(a) },
+  Sigmoid: { shapes: [[3, 4]], build: ([a]) => op.sigmoid(a) },
+  Exp: { shapes: [[3, 4]], build: ([a]) => op.exp(a) },
+  Log: { shapes: [[3, 4]], build: ([a]) => op.log(a), init: positive },
+  Neg: { shapes: [[3]], build: ([a]) => op.neg(a) },
+  Sqrt: { shapes: [[3, 4]], build: ([a]) => op.sqrt(a), init: positive },
+  Abs: { shapes: [[3, 4]], build: ([a]) => op.abs(a) },
+  Reciprocal: { shapes: [[3, 4]], build: ([a]) => op.reciprocal(a), init: positive },
+  Identity: { shapes: [[3]], build: ([a]) => op.identity(a) },
+  Where: { shapes: [[4], [4]], build: ([a, b]) => op.where(op.greater(a, constF32(0)), a, op.mul(b, b)) },
+  Reshape_symbolic: { shapes: [[-1, 2, 3]], feedShapes: [[4, 2, 3]], build: ([a]) => op.reshape(a, [0, -1]) },
+  Flatten: { shapes: [[2, 3, 2, 2]], build: ([a]) => op.flatten(a) },
+  Concat: { shapes: [[2, 3], [2, 1], [2, 2]], build: (xs) => op.concat(xs, 1) },
+  Transpose: { shapes: [[2, 3, 4]], build: ([a]) => op.transpose(a, [2, 0, 1]) },
+  Unsqueeze: { shapes: [[2, 3]], build: ([a]) => op.unsqueeze(a, [0, 3]) },
+  Squeeze: { shapes: [[2, 1, 3]], build: ([a]) => op.squeeze(a, [1]) },
+  Expand: { shapes: [[3, 1]], build: ([a]) => op.expand(a, [2, 3, 4]) },
+  ReduceSum_keep: { shapes: [[2, 3, 4]], build: ([a]) => op.reduceSum(a, [0, 2]) },
+  ReduceSum_drop: { shapes: [[2, 3, 4]], build: ([a]) => op.reduceSum(a, [1], false) },
+  ReduceMean_symbolic_batch: { shapes: [[-1, 3, 2, 2]], feedShapes: [[5, 3, 2, 2]], build: ([a]) => op.reduceMean(a, [0, 2, 3]) },
+  ReduceMean_drop: { shapes: [[2, 3, 4]], build: ([a]) => op.reduceMean(a, [2], false) },
+  Conv_3x3_pad1: { shapes: [[2, 3, 5, 5], [4, 3, 3, 3], [4]], build: ([x, w, b]) => op.conv(x, w, b, { pads: [1, 1, 1, 1] }) },
+  Conv_1x1: { shapes: [[2, 3, 4, 4], [2, 3, 1, 1], [2]], build: ([x, w, b]) => op.conv(x, w, b) },
+  Conv_stride2_pad1: { shapes: [[1, 2, 6, 6], [3, 2, 3, 3]], build: ([x, w]) => op.conv(x, w, null, { pads: [1, 1, 1, 1], strides: [2, 2] }) },
+  Conv_stride2_odd: { shapes: [[1, 2, 7, 7], [2, 2, 3, 3]], build: ([x, w]) => op.conv(x, w, null, { strides: [2, 2] }) },
+  MaxPool_indices_cpu: { shapes: [[2, 2, 4, 4]], build: ([x]) => op.maxPool(x, 2), init: distinct },
+  MaxPool_indices_odd: { shapes: [[1, 2, 5, 5]], build: ([x]) => op.maxPool(x, 2), init: distinct },
+  MaxPool_mask_webgpu: { shapes: [[2, 2, 4, 4]], build: ([x]) => op.maxPool(x, 2), init: distinct, ep: 'webgpu' },
+  MaxPool_mask_odd: { shapes: [[1, 2, 5, 5]], build: ([x]) => op.maxPool(x, 2), init: distinct, ep: 'webgpu' },
+  Gemm_transB_bias: { shapes: [[3, 4], [5, 4], [5]], build: ([a, b, c]) => op.gemm(a, b, c, { transB: true }) },
+  Gemm_plain: { shapes: [[3, 4], [4, 5]], build: ([a, b]) => op.gemm(a, b, null) },
+  Gemm_transA: { shapes: [[4, 3], [4, 5]], build: ([a, b]) => op.gemm(a, b, null, { transA: true }) },
+  Gemm_transA_transB: { shapes: [[4, 3], [5, 4], [1, 5]], build: ([a, b, c]) => op.gemm(a, b, c, { transA: true, transB: true }) },
+  MatMul: { shapes: [[3, 4], [4, 2]], build: ([a, b]) => op.matmul(a, b) },
+  Softmax: { shapes: [[3, 5]], build: ([a]) => op.softmax(a, 1) },
+  LogSoftmax: { shapes: [[3, 5]], build: ([a]) => op.logSoftmax(a, 1) },
+  fan_out_sums: { shapes: [[4]], build: ([a]) => op.add(op.mul(a, a), op.tanh(a)) as Value },
+};
+
+for (const [name, c] of Object.entries(cases)) {
+  test(`gradient of ${name} matches central differences`, async () => {
+    const err = await gradError(c);
+    assert.ok(err < TOL, `relative error ${err.toExponential(2)}`);
+  });
+}
+
+test('the checker can fail: a deliberately wrong rule is caught', async () => {
+  const tanh = OPS.get('Tanh')!;
+  const right = tanh.grad;
+  tanh.grad = ({ y, dy }) => [op.mul(dy[0]!, op.sub(constF32(1), y[0]))]; // 1 − y instead of 1 − y²
+  try {
+    const err = await gradError({ shapes: [[3, 4]], build: ([a]) => op.tanh(a) });
+    assert.ok(err > 0.05, `error ${err} should be large`);
+  } finally {
+    tanh.grad = right;
+  }
+});
+
+test.run();
