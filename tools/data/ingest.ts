@@ -48,8 +48,8 @@ export async function ingestLog(conn: DuckDBConnection, paths: string[]): Promis
     // Every field as text: types are checked by our rules so that a bad value is a counted
     // rejection, not a failed load.
     try {
-      await conn.run(`CREATE OR REPLACE TABLE raw_log AS SELECT * FROM read_csv(${list}, header=true, all_varchar=true, store_rejects=true, union_by_name=true)`);
-      const rejects = await queryObjects(conn, `SELECT count(*) AS n FROM reject_errors`);
+      await conn.run(`CREATE OR REPLACE TABLE raw_log AS SELECT * FROM read_csv(${list}, header=true, all_varchar=true, store_rejects=true)`);
+      const rejects = await queryObjects(conn, `SELECT count(DISTINCT (file_id, line)) AS n FROM reject_errors`);
       malformedLines = Number(rejects[0].n);
       malformedExamples = (await queryObjects(conn, `SELECT line, error_type, error_message FROM reject_errors ORDER BY line LIMIT 5`)).map(
         (r) => `line ${r.line}: ${r.error_type}: ${String(r.error_message).split('\n')[0]}`,

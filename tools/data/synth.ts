@@ -1,6 +1,7 @@
 // `m2fn synth`: a seeded synthetic ad world. TypeScript draws the world and the distinct
 // instances (attributes, impression count, ground-truth CTR); DuckDB expands the instances into
-// one row per impression with hashed Bernoulli clicks and writes Parquet (and CSV).
+// one row per impression with hashed Bernoulli clicks and writes Parquet (snappy, readable by
+// hyparquet and most tools) and optionally CSV.
 import { mkdirSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDuck, sqlString } from './duck.ts';
@@ -191,7 +192,7 @@ export async function synthesize(opts: SynthOptions, progress: Progress = silent
       FROM range(${corruptRows}) q(k) JOIN instances i ON i.instance_id = hash(${seed}, 'corrupt-instance', q.k) % ${M} JOIN items it ON it.image = i.image`;
     const logPath = join(opts.out, 'impressions.parquet');
     await produceAtomic(logPath, (tmp) =>
-      c.run(`COPY (${clean} UNION ALL ${bots} UNION ALL ${corrupt}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)`).then(() => {}),
+      c.run(`COPY (${clean} UNION ALL ${bots} UNION ALL ${corrupt}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 1000000)`).then(() => {}),
     );
     const truthPath = join(opts.out, 'truth.parquet');
     await produceAtomic(truthPath, (tmp) =>
