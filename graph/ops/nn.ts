@@ -35,7 +35,8 @@ defineOp('Conv', {
     const [x, w, b] = [c.in(0), c.in(1), c.inputs[2]];
     if (x.rank !== 4 || w.rank !== 4) c.fail('Conv expects NCHW input and OIHW weight');
     const group = (c.attrs.group as number) ?? 1;
-    if (x.shape[1] !== (w.shape[1] as number) * group) c.fail(`input channels ${x.shape[1]} ≠ weight in-channels ${w.shape[1]} × group ${group}`);
+    const cin = group === 1 ? w.shape[1] : (w.shape[1] as number) * group; // symbolic when dW swaps batch and channels
+    if (x.shape[1] !== cin) c.fail(`input channels ${x.shape[1]} ≠ weight in-channels ${w.shape[1]} × group ${group}`);
     if (b && (b.rank !== 1 || b.shape[0] !== w.shape[0])) c.fail(`bias ${fmt(b.shape)} does not match ${w.shape[0]} out-channels`);
     const [oh, ow] = spatialOut(c, x, w.shape.slice(2) as number[], c.attrs as ConvOpts);
     return [{ dtype: x.dtype, shape: [x.shape[0], w.shape[0], oh, ow] }];

@@ -1,0 +1,82 @@
+// The training artifact set, mirroring ONNX Runtime's on-device training: training_model
+// (forward + loss + gradients), eval_model, optimizer_model, and a fused train step that does
+// forward, backward and update in one run. Parameters are inputs and come back as outputs.
+import { gradients } from '../autodiff.ts';
+import { input, type Value } from '../ir.ts';
+import { buildModel, type BuiltModel } from '../models/m2fn.ts';
+import type { ModelConfig } from '../models/config.ts';
+import type { GradCtx } from '../ops/registry.ts';
+import type { GraphSpec } from '../serialize.ts';
+import { buildLoss, type LossKind } from './losses.ts';
+import { buildOptimizer, type OptimizerConfig } from './optimizers.ts';
+
+export interface TrainingSetup {
+  config: ModelConfig;
+  loss: LossKind;
+  optimizer: OptimizerConfig;
+  bnMomentum: number;
+  ep: GradCtx['ep'];
+  /** Parameters that get no gradient and no update (e.g. a pretrained backbone, for a while). */
+  frozen?: (name: string) => boolean;
+}
+
+export const gradName = (param: string) => `${param}_grad`;
+export const newName = (tensor: string) => `${tensor}_new`;
+
+/** A training-mode model with its loss: the shared front half of the training graphs. */
+function forwardWithLoss(s: TrainingSetup, training: boolean) {
+  const model = buildModel(s.config, { training, bnMomentum: s.bnMomentum });
+  const { loss, inputs: lossInputs } = buildLoss(s.loss, model.logits);
+  const batch = [model.image, ...(model.aux ? [model.aux] : []), ...model.ctx.dropoutMasks, ...lossInputs];
+  const trainable = model.params.trainable.filter((p) => !s.frozen?.(p.name!));
+  return { model, loss: loss.named('loss'), batch, trainable };
+}
+
+/** Names of every parameter-like input, in the order the graphs take them. */
+export function parameterOrder(model: BuiltModel): Value[] {
+  return [...model.params.values.values()];
+}
+
+/** forward + loss + `<param>_grad` for every trainable parameter + updated running statistics. */
+export function trainingModel(s: TrainingSetup): GraphSpec & { model: BuiltModel } {
+  const { model, loss, batch, trainable } = forwardWithLoss(s, true);
+  const grads = gradients(loss, trainable, { ep: s.ep });
+  const outputs = [loss, ...trainable.map((p) => grads.get(p)!.named(gradName(p.name!)))];
+  for (const [stat, updated] of model.ctx.statUpdates) outputs.push(updated.named(newName(stat.name!)));
+  return { name: 'training_model', inputs: batch, outputs, paramsAsInputs: true, paramOrder: parameterOrder(model), model };
+}
+
+/** forward with running statistics + loss + prediction. */
+export function evalModel(s: TrainingSetup): GraphSpec & { model: BuiltModel } {
+  const { model, loss, batch } = forwardWithLoss(s, false);
+  const prediction = model.output.named(s.config.output === 'regression' ? 'ctr' : 'dist');
+  return { name: 'eval_model', inputs: batch, outputs: [loss, prediction], paramsAsInputs: true, paramOrder: parameterOrder(model), model };
+}
+
+/** params, `<param>_grad`, optimizer state, lr, step → `<param>_new`, `<state>_new`. */
+export function optimizerModel(s: TrainingSetup): GraphSpec {
+  const model = buildModel(s.config);
+  const params = model.params.trainable.filter((p) => !s.frozen?.(p.name!)).map((p) => input(p.name!, 'float32', p.shape));
+  const grads = new Map(params.map((p) => [p, input(gradName(p.name!), 'float32', p.shape)]));
+  const opt = buildOptimizer(s.optimizer, params, grads);
+  const outputs = [...opt.updates].map(([v, updated]) => updated.named(newName(v.name!)));
+  return { name: 'optimizer_model', inputs: [...params, ...grads.values(), ...opt.states, opt.lr, opt.step], outputs };
+}
+
+/** One run: forward, backward, clip, update; returns loss and every updated tensor. */
+export function trainStep(s: TrainingSetup): GraphSpec & { model: BuiltModel; states: Value[] } {
+  const { model, loss, batch, trainable } = forwardWithLoss(s, true);
+  const grads = gradients(loss, trainable, { ep: s.ep });
+  const opt = buildOptimizer(s.optimizer, trainable, grads);
+  const outputs = [loss];
+  for (const [v, updated] of [...opt.updates, ...model.ctx.statUpdates]) outputs.push(updated.named(newName(v.name!)));
+  return {
+    name: 'train_step',
+    inputs: [...batch, ...opt.states, opt.lr, opt.step],
+    outputs,
+    paramsAsInputs: true,
+    paramOrder: parameterOrder(model),
+    model,
+    states: opt.states,
+  };
+}
