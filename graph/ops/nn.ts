@@ -2,7 +2,7 @@
 import { constF32, constI64, constant, type Shape, type Value } from '../ir.ts';
 import { div, equal, cast, mul, sub, exp } from './elementwise.ts';
 import { expandLike, unbroadcast } from './grad-util.ts';
-import { reduceSum, shapeOf, slice, transpose } from './tensor.ts';
+import { reduceSum, reshape, shapeOf, slice, transpose } from './tensor.ts';
 import { fmt, normAxis } from '../shape.ts';
 import { apply, apply1, defineOp, type GradCtx, type InferCtx } from './registry.ts';
 
@@ -95,10 +95,18 @@ defineOp('Gemm', {
 });
 
 defineOp('MatMul', {
-  // Only [N,K] × [K,M] appears in our graphs (the EMD loss); dA = dY Bᵀ, dB = Aᵀ dY.
-  grad: ({ x, dy, wants }) => [wants(0) ? gemm(dy[0]!, x[1]!, null, { transB: true }) : null, wants(1) ? gemm(x[0]!, dy[0]!, null, { transA: true }) : null],
+  // [N,K] × [K,M] (the EMD loss) is differentiable: dA = dY Bᵀ, dB = Aᵀ dY. The batched
+  // [B,M,K] × [B,K,P] form appears only inside gradient graphs.
+  grad: ({ x, dy, wants }) => {
+    if (x[0]!.rank !== 2) throw new Error('MatMul gradient supports 2-D operands only');
+    return [wants(0) ? gemm(dy[0]!, x[1]!, null, { transB: true }) : null, wants(1) ? gemm(x[0]!, dy[0]!, null, { transA: true }) : null];
+  },
   infer: (c) => {
     const [a, b] = [c.in(0), c.in(1)];
+    if (a.rank === 3 && b.rank === 3) {
+      if (a.shape[0] !== b.shape[0] || a.shape[2] !== b.shape[1]) c.fail('batched MatMul needs [B,M,K] × [B,K,P]');
+      return [{ dtype: a.dtype, shape: [a.shape[0], a.shape[1], b.shape[2]] }];
+    }
     if (a.rank < 2 || b.rank !== 2) c.fail('MatMul here expects [..., K] × [K, N]');
     if (a.shape[a.rank - 1] !== b.shape[0]) c.fail(`inner dims differ: ${a.shape[a.rank - 1]} vs ${b.shape[0]}`);
     return [{ dtype: a.dtype, shape: [...a.shape.slice(0, -1), b.shape[1]] }];
@@ -141,6 +149,7 @@ export function gemm(a: Value, b: Value, bias: Value | null, o: { transA?: boole
 }
 
 export const matmul = (a: Value, b: Value) => apply1('MatMul', [a, b]);
+
 
 export function softmax(x: Value, axis: number): Value {
   return apply1('Softmax', [x], { axis: normAxis(axis, x.rank) });
@@ -205,15 +214,33 @@ function convGradInput({ node, x, dy }: GradCtx): Value {
   return apply1('ConvTranspose', [dy[0]!, W, null], { strides, pads, dilations: node.attrs.dilations as number[] | undefined, output_padding: out });
 }
 
-/** dW of a conv: correlate the input with dY over the batch, i.e. a conv with batch and
- * channels swapped, dY as the kernel and the forward stride as dilation; then crop to k×k. */
+/**
+ * dW of a conv. Stride 1, no groups: unfold X into its k·k shifted copies (a depthwise conv with
+ * one-hot kernels, so padding comes for free), then one batched GEMM per sample against dY with
+ * the spatial positions as the inner dimension, summed over the batch — the shape of product
+ * the CPU GEMM is fast at. Otherwise: a conv with batch and channels swapped, dY as the kernel
+ * and the forward stride as dilation, cropped to k×k.
+ */
 function convGradWeight({ node, x, dy }: GradCtx): Value {
   const [X, W] = [x[0]!, x[1]!];
-  const k = W.shape.slice(2) as number[];
+  const [co, ci, kh, kw] = W.shape as number[];
   const pads = (node.attrs.pads as number[]) ?? [0, 0, 0, 0];
   const strides = (node.attrs.strides as number[]) ?? [1, 1];
-  const corr = conv(transpose(X, [1, 0, 2, 3]), transpose(dy[0]!, [1, 0, 2, 3]), null, { pads, dilations: strides });
-  const cropped = corr.shape[2] === k[0] && corr.shape[3] === k[1] ? corr : slice(corr, [0, 0], k, [2, 3]);
+  const dil = (node.attrs.dilations as number[]) ?? [1, 1];
+  const G = dy[0]!;
+  if (strides.every((s) => s === 1) && dil.every((d) => d === 1) && !node.attrs.group) {
+    const positions = (G.shape[2] as number) * (G.shape[3] as number);
+    let cols = X; // [N, ci·kh·kw, H, W], channel ci·k·k + (i·kw + j) holds X[ci] shifted by (i, j)
+    if (kh * kw > 1 || pads.some((p) => p)) {
+      const onehot = new Float32Array(ci * kh * kw * kh * kw);
+      for (let c = 0; c < ci; c++) for (let k = 0; k < kh * kw; k++) onehot[(c * kh * kw + k) * kh * kw + k] = 1;
+      cols = apply1('Conv', [X, constant('float32', [ci * kh * kw, 1, kh, kw], onehot), null], { pads, group: ci });
+    }
+    const perSample = matmul(reshape(G, [0, co, positions]), transpose(reshape(cols, [0, ci * kh * kw, positions]), [0, 2, 1]));
+    return reshape(reduceSum(perSample, [0], false), [co, ci, kh, kw]);
+  }
+  const corr = conv(transpose(X, [1, 0, 2, 3]), transpose(G, [1, 0, 2, 3]), null, { pads, dilations: strides });
+  const cropped = corr.shape[2] === kh && corr.shape[3] === kw ? corr : slice(corr, [0, 0], [kh, kw], [2, 3]);
   return transpose(cropped, [1, 0, 2, 3]);
 }
 
