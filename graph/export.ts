@@ -2,14 +2,19 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CARD_FORMAT, type ModelCard } from '../runtime/card.ts';
+import { CARD_FORMAT, type ModelCard, type Preprocessing } from '../runtime/card.ts';
 import type { Value } from './ir.ts';
-import { configAuxDim } from './models/config.ts';
+import { configAuxDim, type ModelConfig } from './models/config.ts';
 import type { BuiltModel } from './models/m2fn.ts';
 import { IR_VERSION, OPSET, serialize, writeAtomic, type GraphSpec } from './serialize.ts';
 
 export const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
 export const IMAGENET_STD: [number, number, number] = [0.229, 0.224, 0.225];
+
+/** How images are turned into the model's input; the trainer's image cache uses the same. */
+export function preprocessingFor(cfg: ModelConfig): Preprocessing {
+  return { size: cfg.size, mean: IMAGENET_MEAN, std: IMAGENET_STD, resize: 'fill', layout: 'NCHW', background: [255, 255, 255], maxPixels: 40_000_000 };
+}
 
 export function outputName(m: BuiltModel): 'ctr' | 'dist' {
   return m.config.output === 'regression' ? 'ctr' : 'dist';
@@ -37,7 +42,14 @@ export function parameterCounts(m: BuiltModel): { total: number; byModule: Recor
   return { total, byModule };
 }
 
-export function modelCard(m: BuiltModel, onnxBytes: Uint8Array, textEncoder: string | null): ModelCard {
+export interface CardExtras {
+  textEncoder?: string;
+  /** What each distribution bucket stands for (e.g. a CTR), when not ratings 1..10. */
+  bucketValues?: number[];
+}
+
+export function modelCard(m: BuiltModel, onnxBytes: Uint8Array, extras: CardExtras = {}): ModelCard {
+  const textEncoder = extras.textEncoder ?? 'hashing-v1';
   const cfg = m.config;
   const distribution = cfg.output === 'distribution';
   return {
@@ -50,15 +62,7 @@ export function modelCard(m: BuiltModel, onnxBytes: Uint8Array, textEncoder: str
       image: { name: 'image', dtype: 'float32', shape: ['N', 3, cfg.size, cfg.size] },
       aux: m.aux ? { name: 'aux', dtype: 'float32', shape: ['N', configAuxDim(cfg)] } : null,
     },
-    preprocessing: {
-      size: cfg.size,
-      mean: IMAGENET_MEAN,
-      std: IMAGENET_STD,
-      resize: 'fill',
-      layout: 'NCHW',
-      background: [255, 255, 255],
-      maxPixels: 40_000_000,
-    },
+    preprocessing: preprocessingFor(cfg),
     auxSchema: m.aux ? cfg.auxSchema : null,
     textEncoder: m.aux && cfg.auxSchema?.attributes.some((a) => a.kind === 'text') ? textEncoder : null,
     output: {
@@ -68,6 +72,7 @@ export function modelCard(m: BuiltModel, onnxBytes: Uint8Array, textEncoder: str
       meaning: distribution
         ? 'probability of each of 10 preference buckets (CTR buckets or rating 1..10); mean and std summarise it'
         : 'predicted click-through rate (the training target’s scale)',
+      ...(distribution && extras.bucketValues ? { bucketValues: extras.bucketValues } : {}),
     },
     config: { ...cfg, auxSchema: undefined },
     parameters: parameterCounts(m),
@@ -94,6 +99,6 @@ export async function writeModel(dir: string, name: string, spec: GraphSpec, car
   return { onnxPath, cardPath, bytes: bytes.length, card: c };
 }
 
-export function writeInference(dir: string, m: BuiltModel, opts: { attention?: boolean; textEncoder?: string } = {}): Promise<Written> {
-  return writeModel(dir, 'inference', inferenceSpec(m, opts), (bytes) => modelCard(m, bytes, opts.textEncoder ?? 'hashing-v1'));
+export function writeInference(dir: string, m: BuiltModel, opts: { attention?: boolean } & CardExtras = {}): Promise<Written> {
+  return writeModel(dir, 'inference', inferenceSpec(m, opts), (bytes) => modelCard(m, bytes, opts));
 }

@@ -22,7 +22,7 @@ export function withModelOptions<T>(y: Argv<T>) {
     .option('head-hidden', { type: 'string', default: '4096,4096', describe: 'hidden sizes of the MLP head, comma-separated ("" for none)', group: 'Sizes:' })
     .option('output', { choices: ['regression', 'distribution'] as const, describe: 'regression (1 output) or 10-way distribution (default: per model)', group: 'Model:' })
     .option('dropout', { type: 'number', describe: 'dropout before the output layer (default 0; nima 0.75)', group: 'Model:' })
-    .option('aux-schema', { type: 'string', default: 'real-ad', describe: 'attribute schema: real-ad, ava, or a JSON file', group: 'Model:' })
+    .option('aux-schema', { type: 'string', default: 'real-ad', describe: 'attribute schema: real-ad, ava, a JSON file, or FILE#key (ort-train: the dataset’s)', group: 'Model:' })
     .option('seed', { type: 'number', default: 0, describe: 'weight-initialisation seed', group: 'Model:' });
 }
 
@@ -55,21 +55,31 @@ function ints(flag: string, s: string): number[] {
   });
 }
 
+/** A preset name, a schema JSON file, or FILE#key for a schema inside a JSON file (dataset.json#auxSchema). */
 export function loadSchema(spec: string): AuxSchema {
   if (SCHEMA_PRESETS[spec]) return SCHEMA_PRESETS[spec];
+  const [file, key] = spec.split('#');
+  if (key) {
+    const json = readJson(file, spec);
+    const inner = (json as Record<string, unknown>)?.[key];
+    if (inner === undefined) throw new Error(`--aux-schema ${spec}: ${file} has no "${key}"`);
+    return validateSchema(inner, spec);
+  }
+  return validateSchema(readJson(spec, spec), spec);
+}
+
+function readJson(file: string, spec: string): unknown {
   let text: string;
   try {
-    text = readFileSync(spec, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch {
     throw new Error(`--aux-schema: "${spec}" is neither a preset (${Object.keys(SCHEMA_PRESETS).join(', ')}) nor a readable file`);
   }
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch (e) {
     throw new Error(`--aux-schema ${spec}: not valid JSON (${(e as Error).message})`);
   }
-  return validateSchema(json, spec);
 }
 
 export function configFromArgs(a: ModelArgs): ModelConfig {

@@ -1,0 +1,51 @@
+// npm run bench:train — CPU training img/s (fused forward + backward + AdamW step) for the two
+// reference configs, as ratios against PyTorch eager with Adam on this machine kind, with peak RSS.
+import * as ort from 'onnxruntime-node';
+import { configAuxDim } from '../graph/models/config.ts';
+import { DEFAULT_OPTIMIZER } from '../graph/training/optimizers.ts';
+import { TrainEngine, type Batch, type StepMode } from '../tools/train/engine.ts';
+import { BENCH_CONFIGS, peakRssMB } from './configs.ts';
+
+const only = process.argv[2];
+const mode = (process.env.M2FN_STEP_MODE ?? 'fused') as StepMode;
+const threads = Number(process.env.M2FN_THREADS ?? 0) || undefined;
+const results: Record<string, unknown> = {};
+for (const bc of BENCH_CONFIGS.filter((c) => !only || c.name === only)) {
+  const cfg = bc.model;
+  const engine = await TrainEngine.create({
+    setup: { config: cfg, loss: 'wmse', optimizer: DEFAULT_OPTIMIZER, bnMomentum: 0.1, ep: 'cpu' },
+    mode,
+    ep: 'cpu',
+    threads,
+    initial: new Map(),
+  });
+  const N = bc.batch;
+  const D = configAuxDim(cfg);
+  const t = (n: number, shape: number[], v: number) => new ort.Tensor('float32', new Float32Array(n).fill(v), shape);
+  const batch: Batch = {
+    n: N,
+    feeds: {
+      image: t(N * 3 * cfg.size * cfg.size, [N, 3, cfg.size, cfg.size], 0.5),
+      aux: t(N * D, [N, D], 0.01),
+      target: t(N, [N, 1], 0.02),
+      weight: t(N, [N, 1], 1),
+    },
+  };
+  await engine.step(batch, 1e-4, 1); // warm-up
+  const steps = bc.name === 'paper224_b8' ? 3 : 8;
+  const t0 = performance.now();
+  for (let s = 0; s < steps; s++) await engine.step(batch, 1e-4, s + 2);
+  const imgPerS = (N * steps) / ((performance.now() - t0) / 1000);
+  results[bc.name] = {
+    img_per_s: +imgPerS.toFixed(2),
+    reference_torch_eager_adam_img_per_s: bc.reference.torchTrain,
+    ratio_vs_torch: +(imgPerS / bc.reference.torchTrain).toFixed(3),
+    goal_ratio: 1.4,
+    batch: N,
+    steps,
+    mode,
+  };
+  console.error(bc.name, JSON.stringify(results[bc.name]));
+  await engine.release();
+}
+console.log(JSON.stringify({ bench: 'train', provider: 'cpu', ...results, peak_rss_mb: peakRssMB() }));

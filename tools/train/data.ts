@@ -1,0 +1,203 @@
+// Training data in memory: one row per instance with its encoded aux vector, training target,
+// loss weight and the score metrics are computed on; images live in the decode-once cache.
+import { isAbsolute, join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { configAuxDim, type ModelConfig } from '../../graph/models/config.ts';
+import { encodeAttributesBatch } from '../../runtime/attributes.ts';
+import type { TextEncoder } from '../../runtime/text.ts';
+import type { DatasetRow, LoadedSplit } from '../data/manifest.ts';
+import { rng } from '../../graph/params.ts';
+import type { Batch } from './engine.ts';
+import { ctrToDistribution, distributionToCtr, fitBuckets, type Buckets } from './targets.ts';
+
+export interface Examples {
+  rows: DatasetRow[];
+  /** Index of each row's image in the image list handed to the cache. */
+  imageIndex: Int32Array;
+  /** [rows, D] encoded attributes, or null for image-only models. */
+  aux: Float32Array | null;
+  /** [rows, 1] or [rows, 10]. */
+  target: Float32Array;
+  /** [rows]: impressions / mean impressions of the training rows (1 where unknown). */
+  weight: Float32Array;
+  /** [rows]: the quantity SPRC/LCC compare with (CTR, or a histogram's mean rating). */
+  score: Float64Array;
+}
+
+/** How targets are formed for this model and dataset; fitted on the training rows only. */
+export interface TargetSpec {
+  output: 'regression' | 'distribution';
+  dataset: 'ctr' | 'histogram';
+  /** For distribution models on CTR data: the log-normal buckets (paper §7.2). */
+  buckets: Buckets | null;
+  meanImpressions: number;
+}
+
+const histogramMean = (h: ArrayLike<number>) => {
+  let s = 0;
+  let m = 0;
+  for (let k = 0; k < h.length; k++) {
+    s += h[k];
+    m += (k + 1) * h[k];
+  }
+  return m / s;
+};
+
+export function fitTargets(cfg: ModelConfig, split: LoadedSplit): TargetSpec {
+  const dataset = split.dataset.target;
+  const rows = split.rows;
+  const impressions = rows.map((r) => r.impressions ?? 1);
+  return {
+    output: cfg.output,
+    dataset,
+    buckets: cfg.output === 'distribution' && dataset === 'ctr' ? fitBuckets(rows.map((r) => r.ctr!)) : null,
+    meanImpressions: impressions.reduce((a, b) => a + b, 0) / Math.max(1, rows.length),
+  };
+}
+
+/** Predicted score per row from the model's output, on the scale of `Examples.score`. */
+export function predictedScores(spec: TargetSpec, prediction: Float32Array, n: number): Float64Array {
+  if (spec.output === 'regression') return Float64Array.from(prediction.subarray(0, n));
+  return Float64Array.from({ length: n }, (_, i) => {
+    const p = prediction.subarray(i * 10, i * 10 + 10);
+    return spec.buckets ? distributionToCtr(p, spec.buckets) : histogramMean(p);
+  });
+}
+
+export function imageList(splits: LoadedSplit[]): { paths: string[]; index: Map<string, number> } {
+  const index = new Map<string, number>();
+  const paths: string[] = [];
+  for (const s of splits) {
+    for (const r of s.rows) {
+      const abs = isAbsolute(r.image) ? r.image : join(s.dir, r.image);
+      if (!index.has(abs)) {
+        index.set(abs, paths.length);
+        paths.push(abs);
+      }
+    }
+  }
+  return { paths, index };
+}
+
+export async function buildExamples(
+  cfg: ModelConfig,
+  split: LoadedSplit,
+  rows: DatasetRow[],
+  spec: TargetSpec,
+  encoder: TextEncoder,
+  images: Map<string, number>,
+): Promise<Examples> {
+  const n = rows.length;
+  const outputs = cfg.output === 'regression' ? 1 : 10;
+  const target = new Float32Array(n * outputs);
+  const score = new Float64Array(n);
+  const weight = new Float32Array(n);
+  rows.forEach((r, i) => {
+    const where = `${split.dir} row ${r.id}`;
+    if (spec.dataset === 'ctr') {
+      if (r.ctr === undefined) throw new Error(`${where}: no ctr target`);
+      score[i] = r.ctr;
+      if (outputs === 1) target[i] = r.ctr;
+      else target.set(ctrToDistribution(r.ctr, r.impressions ?? 1, spec.buckets!), i * 10);
+    } else {
+      const h = r.histogram!;
+      const total = h.reduce((a, b) => a + b, 0);
+      score[i] = histogramMean(h);
+      if (outputs === 1) target[i] = score[i];
+      else h.forEach((v, k) => (target[i * 10 + k] = v / total));
+    }
+    weight[i] = (r.impressions ?? spec.meanImpressions) / spec.meanImpressions;
+  });
+  let aux: Float32Array | null = null;
+  if (cfg.modules.aux && cfg.auxSchema) {
+    aux = new Float32Array(n * configAuxDim(cfg));
+    const chunk = 512; // bounded memory for the text encoder's batch
+    for (let at = 0; at < n; at += chunk) {
+      const part = rows.slice(at, at + chunk);
+      aux.set(await encodeAttributesBatch(cfg.auxSchema, part.map((r) => r.attributes), encoder, { firstIndex: at }), at * configAuxDim(cfg));
+    }
+  }
+  const imageIndex = Int32Array.from(rows, (r) => images.get(isAbsolute(r.image) ? r.image : join(split.dir, r.image))!);
+  return { rows, imageIndex, aux, target, weight, score };
+}
+
+/** Rows split by image, so validation images are unseen in training (seeded). */
+export function holdOutByImage(rows: DatasetRow[], fraction: number, seed: number): { train: DatasetRow[]; val: DatasetRow[] } {
+  const images = [...new Set(rows.map((r) => r.image))].sort();
+  const r = rng(seed ^ 0x5eed);
+  for (let i = images.length - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [images[i], images[j]] = [images[j], images[i]];
+  }
+  const held = new Set(images.slice(0, Math.max(1, Math.round(images.length * fraction))));
+  return { train: rows.filter((x) => !held.has(x.image)), val: rows.filter((x) => held.has(x.image)) };
+}
+
+/** The order of examples in an epoch: a permutation that depends only on (seed, epoch). */
+export function epochOrder(n: number, seed: number, epoch: number): Int32Array {
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  const r = rng((seed * 1_000_003 + epoch * 7919) >>> 0);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
+/** Fills reusable batch buffers; one set per batch size, so no per-step allocation. */
+export class Batcher {
+  private readonly buffers = new Map<number, Record<string, Float32Array>>();
+  constructor(
+    private readonly cfg: ModelConfig,
+    private readonly ex: Examples,
+    private readonly readImages: (indices: ArrayLike<number>, out: Float32Array) => void,
+    private readonly lossInputs: string[],
+    /** Shapes (after the batch dim) of the dropout masks the training graph takes. */
+    private readonly masks: { name: string; size: number; p: number }[],
+  ) {}
+
+  private bufs(n: number) {
+    let b = this.buffers.get(n);
+    if (!b) {
+      const S = this.cfg.size;
+      const D = configAuxDim(this.cfg);
+      const outs = this.ex.target.length / this.ex.rows.length;
+      b = { image: new Float32Array(n * 3 * S * S), aux: new Float32Array(n * D), target: new Float32Array(n * outs), weight: new Float32Array(n) };
+      for (const m of this.masks) b[m.name] = new Float32Array(n * m.size);
+      this.buffers.set(n, b);
+    }
+    return b;
+  }
+
+  /** `rows` are example indices; `maskSeed` makes dropout masks a function of the step. */
+  fill(rows: ArrayLike<number>, maskSeed: number | null): Batch {
+    const n = rows.length;
+    const b = this.bufs(n);
+    const S = this.cfg.size;
+    const imgs = Int32Array.from({ length: n }, (_, i) => this.ex.imageIndex[rows[i]]);
+    this.readImages(imgs, b.image);
+    const D = configAuxDim(this.cfg);
+    const outs = b.target.length / n;
+    for (let i = 0; i < n; i++) {
+      const r = rows[i];
+      if (this.ex.aux) b.aux.set(this.ex.aux.subarray(r * D, (r + 1) * D), i * D);
+      b.target.set(this.ex.target.subarray(r * outs, (r + 1) * outs), i * outs);
+      b.weight[i] = this.ex.weight[r];
+    }
+    const t = (data: Float32Array, shape: number[]) => new ort.Tensor('float32', data, shape);
+    const feeds: Record<string, ort.Tensor> = { image: t(b.image, [n, 3, S, S]) };
+    if (this.ex.aux) feeds.aux = t(b.aux, [n, D]);
+    if (this.lossInputs.includes('target')) feeds.target = t(b.target, [n, outs]);
+    if (this.lossInputs.includes('weight')) feeds.weight = t(b.weight, [n, 1]);
+    for (const m of this.masks) {
+      const data = b[m.name];
+      if (maskSeed !== null) {
+        const r = rng(maskSeed);
+        const keep = 1 / (1 - m.p);
+        for (let i = 0; i < data.length; i++) data[i] = r() < m.p ? 0 : keep;
+      } else data.fill(1);
+      feeds[m.name] = t(data, [n, m.size]);
+    }
+    return { n, feeds };
+  }
+}

@@ -1,0 +1,322 @@
+// The training loop behind `ort-train`: epochs over a dataset manifest with per-epoch validation,
+// early stopping, best and last checkpoints, resume, a JSONL log, a learning curve, and a trained
+// inference.onnx with its card. Every output is written atomically.
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeInference } from '../../graph/export.ts';
+import type { ModelConfig } from '../../graph/models/config.ts';
+import { buildModel } from '../../graph/models/m2fn.ts';
+import { importPretrained } from '../../graph/pretrained.ts';
+import { writeAtomic } from '../../graph/serialize.ts';
+import { trainStep, type TrainingSetup } from '../../graph/training/graphs.ts';
+import type { LossKind } from '../../graph/training/losses.ts';
+import type { OptimizerConfig } from '../../graph/training/optimizers.ts';
+import type { ExecutionProvider } from '../../runtime/execution.ts';
+import { HashingTextEncoder } from '../../runtime/hashing-text-encoder.ts';
+import type { TextEncoder } from '../../runtime/text.ts';
+import { preprocessingFor } from '../../graph/export.ts';
+import { readManifest, type LoadedSplit } from '../data/manifest.ts';
+import { pearson, spearman } from '../eval/metrics.ts';
+import { assertCompatible, configHash, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.ts';
+import { renderLearningCurve } from './curve.ts';
+import { Batcher, buildExamples, epochOrder, fitTargets, holdOutByImage, imageList, predictedScores, type Examples, type TargetSpec } from './data.ts';
+import { TrainEngine, type StepMode } from './engine.ts';
+import { openImageCache } from './image-cache.ts';
+import { createProgress } from './progress.ts';
+import { learningRate, type Schedule } from './schedule.ts';
+
+export type Validation = { kind: 'holdout'; fraction: number } | { kind: 'test' } | { kind: 'none' };
+
+export interface TrainOptions {
+  data: string;
+  out: string;
+  config: ModelConfig;
+  loss: LossKind;
+  optimizer: OptimizerConfig;
+  lr: number;
+  schedule: Schedule;
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  ep: ExecutionProvider;
+  threads?: number;
+  mode: StepMode;
+  validation: Validation;
+  /** Epochs without improvement before stopping (0: never stop early). */
+  patience: number;
+  selectBy: 'sprc' | 'loss';
+  resume: boolean;
+  /** Overwrite an existing run in `out` (otherwise refused). */
+  force: boolean;
+  /** Also checkpoint every this many steps inside an epoch (0: only at epoch ends). */
+  checkpointEvery: number;
+  /** Train with the VGG backbone frozen for this many epochs first. */
+  freezeBackboneEpochs: number;
+  pretrained?: string;
+  bnMomentum: number;
+  /** Stop after this many steps in total (for smoke runs). */
+  maxSteps?: number;
+  textEncoder?: TextEncoder;
+  quiet?: boolean;
+}
+
+export interface EpochLog {
+  epoch: number;
+  step: number;
+  trainLoss: number;
+  valLoss?: number;
+  valSprc?: number;
+  valLcc?: number;
+  lr: number;
+  imgPerS: number;
+  seconds: number;
+}
+
+export interface TrainResult {
+  log: EpochLog[];
+  bestEpoch: number | null;
+  bestMetric: number | null;
+  stoppedEarly: boolean;
+  steps: number;
+  inferencePath: string;
+}
+
+const CHECKPOINTS = 'checkpoints';
+
+/** What must match for a checkpoint to be resumed bit-for-bit. */
+function runIdentity(o: TrainOptions) {
+  return { model: o.config, loss: o.loss, optimizer: o.optimizer, lr: o.lr, schedule: o.schedule, epochs: o.epochs, batchSize: o.batchSize, seed: o.seed, bnMomentum: o.bnMomentum, freezeBackboneEpochs: o.freezeBackboneEpochs, validation: o.validation, mode: o.mode };
+}
+
+interface Data {
+  train: Examples;
+  val: Examples | null;
+  spec: TargetSpec;
+  readImages: (indices: ArrayLike<number>, out: Float32Array) => void;
+  close: () => void;
+}
+
+async function loadData(o: TrainOptions, log: (s: string) => void): Promise<Data> {
+  const trainSplit = readManifest(o.data, 'train');
+  let trainRows = trainSplit.rows;
+  let valSplit: LoadedSplit | null = null;
+  let valRows: LoadedSplit['rows'] = [];
+  if (o.validation.kind === 'holdout') {
+    ({ train: trainRows, val: valRows } = holdOutByImage(trainSplit.rows, o.validation.fraction, o.seed));
+    valSplit = trainSplit;
+  } else if (o.validation.kind === 'test') {
+    valSplit = readManifest(o.data, 'test');
+    valRows = valSplit.rows;
+  }
+  if (trainRows.length < 2) throw new Error(`${o.data}: ${trainRows.length} training rows — need at least 2`);
+  const cfg = o.config;
+  if (cfg.modules.aux && JSON.stringify(trainSplit.dataset.auxSchema) !== JSON.stringify(cfg.auxSchema)) {
+    throw new Error(`${o.data}: the dataset's aux schema "${trainSplit.dataset.auxSchema.name}" differs from the model's "${cfg.auxSchema?.name}" — pass --aux-schema ${join(o.data, 'dataset.json')}'s schema or rebuild`);
+  }
+  const spec = fitTargets(cfg, { ...trainSplit, rows: trainRows });
+  const images = imageList([trainSplit, ...(valSplit ? [valSplit] : [])]);
+  const encoder = o.textEncoder ?? new HashingTextEncoder();
+  log(`data: ${trainRows.length} training and ${valRows.length} validation rows, ${images.paths.length} images`);
+  const cache = await openImageCache({
+    dir: join(o.out, 'cache'),
+    images: images.paths,
+    preprocessing: preprocessingFor(cfg),
+    onProgress: o.quiet ? undefined : progressPrinter('decoding images', images.paths.length),
+  });
+  const train = await buildExamples(cfg, trainSplit, trainRows, spec, encoder, images.index);
+  const val = valSplit && valRows.length ? await buildExamples(cfg, valSplit, valRows, spec, encoder, images.index) : null;
+  return { train, val, spec, readImages: (i, out) => cache.readBatch(i, out), close: () => cache.close() };
+}
+
+function progressPrinter(label: string, total: number) {
+  const p = createProgress({ total, label });
+  let last = 0;
+  return (done: number) => {
+    p.tick(done - last);
+    last = done;
+    if (done === total) p.done();
+  };
+}
+
+async function evaluate(engine: TrainEngine, batcher: Batcher, ex: Examples, spec: TargetSpec, batchSize: number) {
+  const n = ex.rows.length;
+  const predicted = new Float64Array(n);
+  let lossSum = 0;
+  for (let at = 0; at < n; at += batchSize) {
+    const rows = Int32Array.from({ length: Math.min(batchSize, n - at) }, (_, i) => at + i);
+    const { loss, prediction } = await engine.evaluate(batcher.fill(rows, null));
+    lossSum += loss * rows.length;
+    predicted.set(predictedScores(spec, prediction, rows.length), at);
+  }
+  return { loss: lossSum / n, sprc: spearman(predicted, ex.score), lcc: pearson(predicted, ex.score), predicted };
+}
+
+export async function train(o: TrainOptions): Promise<TrainResult> {
+  const say = (s: string) => {
+    if (!o.quiet) process.stderr.write(`${s}\n`);
+  };
+  const ckptDir = join(o.out, CHECKPOINTS);
+  const lastPath = join(ckptDir, 'last.ckpt');
+  const bestPath = join(ckptDir, 'best.ckpt');
+  const identity = runIdentity(o);
+  const hash = configHash(identity);
+
+  // Everything that can be refused is checked before anything is written.
+  let resumed: Checkpoint | null = null;
+  if (o.resume) {
+    if (!existsSync(lastPath)) throw new Error(`--resume: no checkpoint at ${lastPath}`);
+    resumed = readCheckpoint(lastPath);
+  } else if (!o.force && existsSync(ckptDir) && readdirSync(ckptDir).length) {
+    throw new Error(`${o.out} already holds a training run (${ckptDir}); use --resume to continue it or --force to start over`);
+  }
+  const setupFor = (frozenBackbone: boolean): TrainingSetup => ({
+    config: o.config,
+    loss: o.loss,
+    optimizer: o.optimizer,
+    bnMomentum: o.bnMomentum,
+    ep: o.ep === 'webgpu' ? 'webgpu' : 'cpu',
+    frozen: frozenBackbone ? (name) => name.startsWith('vgg.') : undefined,
+  });
+  const stepSpec = trainStep(setupFor(false));
+  const expected = new Map([...stepSpec.paramOrder!, ...stepSpec.states].map((v) => [v.name!, v.shape as number[]]));
+  if (resumed) assertCompatible(resumed, hash, expected, lastPath, identity);
+
+  mkdirSync(ckptDir, { recursive: true });
+  const data = await loadData(o, say);
+  try {
+    const initial = new Map<string, Float32Array>();
+    if (resumed) for (const [k, t] of resumed.tensors) initial.set(k, t.data);
+    else {
+      const fresh = stepSpec.model;
+      if (o.pretrained) say(`pretrained: ${importPretrained(fresh, o.pretrained).mapped.length} convs from ${o.pretrained}`);
+      for (const [k, v] of fresh.params.values) initial.set(k, v.data as Float32Array);
+    }
+    const lossInputs = stepSpec.inputs.map((v) => v.name!);
+    const masks = stepSpec.model.ctx.dropoutMasks.map((m) => ({ name: m.name!, size: m.shape[1] as number, p: o.config.dropout }));
+    const trainBatcher = new Batcher(o.config, data.train, data.readImages, lossInputs, masks);
+    const valBatcher = data.val ? new Batcher(o.config, data.val, data.readImages, lossInputs, []) : null;
+
+    const n = data.train.rows.length;
+    // A last batch of one would make batch statistics degenerate; it joins the next epoch's shuffle.
+    const batchesPerEpoch = Math.floor(n / o.batchSize) + (n % o.batchSize >= 2 ? 1 : 0);
+    const totalSteps = batchesPerEpoch * o.epochs;
+    const meta = resumed?.meta;
+    let step = meta?.step ?? 0;
+    let epoch = meta?.epoch ?? 0;
+    let batchInEpoch = meta?.batchInEpoch ?? 0;
+    const extra = (meta?.extra ?? {}) as { log?: EpochLog[]; bestEpoch?: number | null; sinceBest?: number; lossSum?: number; seen?: number };
+    const log: EpochLog[] = extra.log ?? [];
+    let bestMetric = meta?.bestMetric ?? null;
+    let bestEpoch = extra.bestEpoch ?? null;
+    let sinceBest = extra.sinceBest ?? 0;
+    let lossSum = extra.lossSum ?? 0;
+    let seen = extra.seen ?? 0;
+    if (resumed) say(`resuming at epoch ${epoch + 1}, batch ${batchInEpoch}, step ${step}`);
+
+    const makeEngine = (frozen: boolean, init: Map<string, Float32Array>) =>
+      TrainEngine.create({ setup: setupFor(frozen), mode: o.mode, ep: o.ep, threads: o.threads, initial: init });
+    let frozen = epoch < o.freezeBackboneEpochs;
+    let engine = await makeEngine(frozen, initial);
+
+    const snapshot = (): Checkpoint['tensors'] => engine.values();
+    const save = (path: string) =>
+      writeCheckpoint(path, {
+        meta: {
+          format: 'm2fn-checkpoint/1', configHash: hash, config: identity, step, epoch, batchInEpoch, rngState: [o.seed], bestMetric,
+          extra: { log, bestEpoch, sinceBest, lossSum, seen, targets: data.spec },
+        },
+        tensors: snapshot(),
+      });
+
+    let stoppedEarly = false;
+    let stopped = false;
+    const t0 = performance.now();
+    while (epoch < o.epochs && !stopped) {
+      if (frozen && epoch >= o.freezeBackboneEpochs) {
+        const current = new Map([...engine.values()].map(([k, v]) => [k, Float32Array.from(v.data)]));
+        await engine.release();
+        engine = await makeEngine(false, current);
+        frozen = false;
+        say(`epoch ${epoch + 1}: backbone unfrozen`);
+      }
+      const order = epochOrder(n, o.seed, epoch);
+      const progress = o.quiet ? null : createProgress({ total: batchesPerEpoch, label: `epoch ${epoch + 1}/${o.epochs}` });
+      if (batchInEpoch) progress?.tick(batchInEpoch);
+      const epochStart = performance.now();
+      let epochImages = 0;
+      for (; batchInEpoch < batchesPerEpoch; batchInEpoch++) {
+        if (o.maxSteps !== undefined && step >= o.maxSteps) {
+          stopped = true;
+          break;
+        }
+        const rows = order.subarray(batchInEpoch * o.batchSize, Math.min(n, (batchInEpoch + 1) * o.batchSize));
+        const batch = trainBatcher.fill(rows, masks.length ? (o.seed * 2654435761 + step) >>> 0 : null);
+        const lr = learningRate(o.lr, o.schedule, step, totalSteps);
+        const loss = await engine.step(batch, lr, step + 1);
+        if (!Number.isFinite(loss)) throw new Error(`training diverged: loss ${loss} at step ${step + 1} (epoch ${epoch + 1}); try a lower --lr`);
+        step++;
+        lossSum += loss * rows.length;
+        seen += rows.length;
+        epochImages += rows.length;
+        const rate = epochImages / ((performance.now() - epochStart) / 1000);
+        progress?.tick(1, { loss: lossSum / seen, 'img/s': rate.toFixed(1) });
+        if (o.checkpointEvery > 0 && step % o.checkpointEvery === 0 && batchInEpoch + 1 < batchesPerEpoch) {
+          batchInEpoch++;
+          await save(lastPath);
+          batchInEpoch--;
+        }
+      }
+      if (stopped) break;
+      progress?.done();
+      const entry: EpochLog = {
+        epoch: epoch + 1, step, trainLoss: lossSum / Math.max(1, seen), lr: learningRate(o.lr, o.schedule, Math.max(0, step - 1), totalSteps),
+        imgPerS: epochImages / ((performance.now() - epochStart) / 1000), seconds: (performance.now() - t0) / 1000,
+      };
+      let improved = true;
+      if (data.val && valBatcher) {
+        const v = await evaluate(engine, valBatcher, data.val, data.spec, o.batchSize);
+        Object.assign(entry, { valLoss: v.loss, valSprc: v.sprc, valLcc: v.lcc });
+        const metric = o.selectBy === 'sprc' ? v.sprc : -v.loss;
+        improved = bestMetric === null || metric > bestMetric;
+        if (improved) {
+          bestMetric = metric;
+          bestEpoch = epoch + 1;
+          sinceBest = 0;
+        } else sinceBest++;
+        say(`epoch ${epoch + 1}: train loss ${entry.trainLoss.toPrecision(4)}, val loss ${v.loss.toPrecision(4)}, SPRC ${v.sprc.toFixed(3)}, LCC ${v.lcc.toFixed(3)}${improved ? ' (best)' : ''}`);
+      } else {
+        bestEpoch = epoch + 1;
+        say(`epoch ${epoch + 1}: train loss ${entry.trainLoss.toPrecision(4)}`);
+      }
+      log.push(entry);
+      lossSum = 0;
+      seen = 0;
+      batchInEpoch = 0;
+      epoch++; // checkpoints from here on say "start the next epoch"
+      if (improved) await save(bestPath);
+      await save(lastPath);
+      await writeAtomic(join(o.out, 'train-log.jsonl'), log.map((e) => JSON.stringify(e)).join('\n') + '\n');
+      if (o.patience > 0 && sinceBest >= o.patience) {
+        stoppedEarly = true;
+        say(`early stop: no improvement in ${o.patience} epochs`);
+        break;
+      }
+    }
+
+    // The exported model carries the best epoch's weights (or the last, without validation).
+    const finalTensors = existsSync(bestPath) && data.val ? readCheckpoint(bestPath).tensors : engine.values();
+    await engine.release();
+    const model = buildModel(o.config);
+    for (const [k, v] of model.params.values) (v.data as Float32Array).set(finalTensors.get(k)!.data);
+    const written = await writeInference(o.out, model, {
+      textEncoder: (o.textEncoder ?? new HashingTextEncoder()).id,
+      bucketValues: data.spec.buckets?.values,
+    });
+    if (log.length) await renderLearningCurve(log, join(o.out, 'learning-curve.png'), `${o.config.model} · ${o.loss} · lr ${o.lr}`);
+    const result: TrainResult = { log, bestEpoch, bestMetric, stoppedEarly, steps: step, inferencePath: written.onnxPath };
+    await writeAtomic(join(o.out, 'summary.json'), JSON.stringify({ ...result, selectBy: o.selectBy }, null, 2) + '\n');
+    return result;
+  } finally {
+    data.close();
+  }
+}
