@@ -58,7 +58,7 @@ test('cosine with minLr and without warm-up', () => {
 test('learningRate rejects bad arguments', () => {
   throwsMatching(() => learningRate(0, { kind: 'constant' }, 0, 10), /base learning rate must be a positive number, got 0/, 'base');
   throwsMatching(() => learningRate(1, { kind: 'constant' }, 1.5, 10), /step must be a non-negative integer, got 1.5/, 'step');
-  throwsMatching(() => learningRate(1, { kind: 'cosine', warmup: 10 }, 0, 10), /warmup \(10 steps\) must be shorter than the run \(10 steps\)/, 'warmup');
+  throwsMatching(() => learningRate(1, { kind: 'cosine', warmup: 10 }, 0, 10), /warmup \(10 steps\) must be shorter than the run \(10 steps\); use a shorter warm-up, e\.g\. cosine:warmup=1/, 'warmup');
   throwsMatching(() => learningRate(1, { kind: 'cosine', warmup: 0, minLr: 2 }, 0, 10), /minLr 2 is above the base learning rate 1/, 'minLr');
   throwsMatching(() => learningRate(1, { kind: 'step', stepSize: 0, gamma: 0.5 }, 0, 10), /stepSize must be a positive integer/, 'stepSize');
 });

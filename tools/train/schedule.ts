@@ -52,7 +52,12 @@ export function learningRate(base: number, schedule: Schedule, step: number, tot
       const minLr = schedule.minLr ?? 0;
       if (minLr > base) throw new Error(`learningRate: cosine minLr ${minLr} is above the base learning rate ${base}`);
       // Without room for the decay the schedule would be only a ramp; that is a config mistake.
-      if (warmup >= totalSteps) throw new Error(`learningRate: cosine warmup (${warmup} steps) must be shorter than the run (${totalSteps} steps)`);
+      if (warmup >= totalSteps) {
+        throw new Error(
+          `learningRate: cosine warmup (${warmup} steps) must be shorter than the run (${totalSteps} steps); ` +
+            `use a shorter warm-up, e.g. cosine:warmup=${Math.floor(totalSteps / 10)}`,
+        );
+      }
       if (step < warmup) return (base * (step + 1)) / warmup;
       const t = Math.min(1, (step - warmup) / (totalSteps - warmup));
       return minLr + ((base - minLr) * (1 + Math.cos(Math.PI * t))) / 2;
