@@ -7,11 +7,11 @@ import type { ModelCard } from './card.ts';
 import { encodeAttributes, encodeAttributesBatch, type Attributes } from './attributes.ts';
 import { M2fnInputError } from './errors.ts';
 import { openSession, type ExecutionProvider, type SessionOptions } from './execution.ts';
-import { HashingTextEncoder, HASHING_TEXT_ENCODER_ID } from './hashing-text-encoder.ts';
 import { describeImage, imageToTensor, type ImageInput } from './image-node.ts';
 import { readModelFiles } from './model-files.ts';
 import { readScores, type Score } from './results.ts';
-import { attributeDim, auxDim } from './schema.ts';
+import { auxDim } from './schema.ts';
+import { checkBatchOptions, checkSessionNames, checkTensors, mapBounded, NO_TEXT, pickTextEncoder } from './scorer-common.ts';
 import type { TextEncoder } from './text.ts';
 
 export interface LoadOptions extends SessionOptions {
@@ -54,62 +54,6 @@ export async function load(modelDir: string, opts: LoadOptions = {}): Promise<Sc
   return new NodeScorer(card, opened.session, opened.ep, opened.fallbackFrom, encoder);
 }
 
-function pickTextEncoder(card: ModelCard, given: TextEncoder | undefined): TextEncoder | null {
-  const texts = card.auxSchema?.attributes.filter((a) => a.kind === 'text') ?? [];
-  if (texts.length === 0) return null;
-  if (given) {
-    if (given.id !== card.textEncoder) {
-      throw new Error(`text encoder mismatch: the model was trained with "${card.textEncoder}", the encoder given is "${given.id}"`);
-    }
-    const wrong = texts.find((a) => a.kind === 'text' && a.dim !== given.dim);
-    if (wrong) throw new Error(`text encoder "${given.id}" makes ${given.dim}-d vectors, but text attribute "${wrong.name}" needs ${attributeDim(wrong)}`);
-    return given;
-  }
-  if (card.textEncoder !== HASHING_TEXT_ENCODER_ID) {
-    throw new Error(`the model's text encoder is "${card.textEncoder}"; pass an encoder with that id as textEncoder (only "${HASHING_TEXT_ENCODER_ID}" is built in)`);
-  }
-  const dims = new Set(texts.map((a) => (a.kind === 'text' ? a.dim : 0)));
-  if (dims.size > 1) throw new Error(`text attributes have different dims (${[...dims].join(', ')}); pass a textEncoder`);
-  return new HashingTextEncoder({ dim: [...dims][0] });
-}
-
-function checkSessionNames(session: ort.InferenceSession, card: ModelCard, file: string): void {
-  const wanted = [card.inputs.image.name, ...(card.inputs.aux ? [card.inputs.aux.name] : [])];
-  for (const name of wanted) {
-    if (!session.inputNames.includes(name)) {
-      throw new Error(`model ${file} has no input "${name}" named by its card (inputs: ${session.inputNames.join(', ')})`);
-    }
-  }
-  const extra = session.inputNames.filter((n) => !wanted.includes(n));
-  if (extra.length) throw new Error(`model ${file} has inputs its card does not describe: ${extra.join(', ')}`);
-  if (!session.outputNames.includes(card.output.name)) {
-    throw new Error(`model ${file} has no output "${card.output.name}" named by its card (outputs: ${session.outputNames.join(', ')})`);
-  }
-}
-
-/** Schemas without text attributes never call the encoder; this stands in for the missing one. */
-const NO_TEXT: TextEncoder = {
-  id: 'none',
-  dim: 0,
-  encode: async () => {
-    throw new Error('this model has no text attributes');
-  },
-};
-
-/** Runs `fn` over `items` with at most `limit` in flight, results in input order. */
-async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i], i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
 class NodeScorer implements Scorer {
   private closed = false;
   private readonly auxDim: number;
@@ -137,8 +81,7 @@ class NodeScorer implements Scorer {
     if (!Array.isArray(items)) throw new M2fnInputError(`scoreMany expects an array of { image, attributes }`);
     const batchSize = opts.batchSize ?? 16;
     const concurrency = opts.concurrency ?? Math.min(4, availableParallelism());
-    if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
-    if (!(Number.isInteger(concurrency) && concurrency > 0)) throw new Error(`concurrency must be a positive integer, got ${concurrency}`);
+    checkBatchOptions(batchSize, concurrency);
     const results: Score[] = [];
     for (let start = 0; start < items.length; start += batchSize) {
       results.push(...(await this.scoreBatch(items.slice(start, start + batchSize), start, concurrency)));
@@ -170,24 +113,11 @@ class NodeScorer implements Scorer {
   async scoreTensors(image: Float32Array, aux: Float32Array | null, n: number): Promise<Score[]> {
     this.assertOpen();
     const { inputs, preprocessing } = this.card;
-    if (!(Number.isInteger(n) && n > 0)) throw new M2fnInputError(`n must be a positive integer, got ${n}`);
-    if (image.length !== n * this.imageSize) {
-      throw new M2fnInputError(
-        `image tensor has ${image.length} floats, expected ${n * this.imageSize} (${n} × 3 × ${preprocessing.size} × ${preprocessing.size})`,
-      );
-    }
+    const withAux = checkTensors(this.card, image, aux, n);
     const feeds: Record<string, ort.Tensor> = {
       [inputs.image.name]: new ort.Tensor('float32', image, [n, 3, preprocessing.size, preprocessing.size]),
     };
-    if (inputs.aux) {
-      if (!aux) throw new M2fnInputError(`this model needs an aux vector of ${this.auxDim} per item (schema "${this.card.auxSchema?.name}"), got null`);
-      if (aux.length !== n * this.auxDim) {
-        throw new M2fnInputError(`aux vector has ${aux.length} floats, expected ${n * this.auxDim} (${n} × aux dim ${this.auxDim})`);
-      }
-      feeds[inputs.aux.name] = new ort.Tensor('float32', aux, [n, this.auxDim]);
-    } else if (aux && aux.length > 0) {
-      throw new M2fnInputError(`this model takes no aux input, got an aux vector of ${aux.length} floats`);
-    }
+    if (withAux && inputs.aux && aux) feeds[inputs.aux.name] = new ort.Tensor('float32', aux, [n, this.auxDim]);
     const out = await this.session.run(feeds, [this.card.output.name]);
     const tensor = out[this.card.output.name];
     const data = tensor.data as Float32Array;
