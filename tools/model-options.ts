@@ -7,6 +7,7 @@ import { defaultConfig, PRESET_MODULES, type Backbone, type ModelConfig, type Mo
 
 export function withModelOptions<T>(y: Argv<T>) {
   return y
+    .parserConfiguration({ 'duplicate-arguments-array': false }) // a repeated flag: the last one wins
     .option('model', { choices: ['m2fn', 'image-only', 'concat', 'nima'] as const, default: 'm2fn' as const, describe: 'model family member', group: 'Model:' })
     .option('backbone', { choices: ['vgg19', 'vgg16', 'vgg11'] as const, default: 'vgg19' as const, group: 'Model:' })
     .option('size', { type: 'number', default: 224, describe: 'input height = width (at least 32; 224 in the paper)', group: 'Model:' })

@@ -200,6 +200,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     // A last batch of one would make batch statistics degenerate; it joins the next epoch's shuffle.
     const batchesPerEpoch = Math.floor(n / o.batchSize) + (n % o.batchSize >= 2 ? 1 : 0);
     const totalSteps = batchesPerEpoch * o.epochs;
+    learningRate(o.lr, o.schedule, 0, totalSteps); // refuses a schedule that does not fit the run, before any step
     const meta = resumed?.meta;
     let step = meta?.step ?? 0;
     let epoch = meta?.epoch ?? 0;
@@ -240,8 +241,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         say(`epoch ${epoch + 1}: backbone unfrozen`);
       }
       const order = epochOrder(n, o.seed, epoch);
-      const progress = o.quiet ? null : createProgress({ total: batchesPerEpoch, label: `epoch ${epoch + 1}/${o.epochs}` });
-      if (batchInEpoch) progress?.tick(batchInEpoch);
+      const progress = o.quiet ? null : createProgress({ total: batchesPerEpoch, label: `epoch ${epoch + 1}/${o.epochs}`, unit: 'batch', start: batchInEpoch });
       const epochStart = performance.now();
       let epochImages = 0;
       for (; batchInEpoch < batchesPerEpoch; batchInEpoch++) {

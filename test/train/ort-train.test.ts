@@ -1,0 +1,100 @@
+// ort-train end to end on a synthetic ad world: learning, determinism, kill and resume, bad input.
+import { spawn } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readCheckpoint } from '../../tools/train/checkpoint.ts';
+import { tmp } from '../graph/helpers.ts';
+import { ortTrain, SMALL_MODEL, testDataset } from './world.ts';
+
+const data = testDataset();
+const run = (out: string, extra: string[] = []) =>
+  ortTrain(['--data', data, '--out', out, ...SMALL_MODEL, '--batch-size', '16', '--lr', '1e-3', '--schedule', 'constant', '--quiet', ...extra]);
+const log = (dir: string) => readFileSync(join(dir, 'train-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const card = (dir: string) => JSON.parse(readFileSync(join(dir, 'inference.card.json'), 'utf8'));
+
+test('the loss falls, and M2FN ranks validation ads better than the image-only model trained the same way', () => {
+  const results: Record<string, { first: number; last: number; sprc: number }> = {};
+  for (const model of ['m2fn', 'image-only']) {
+    const out = tmp(`learn-${model}`);
+    const r = run(out, ['--model', model, '--epochs', '4', '--validation', 'test', '--patience', '0']);
+    assert.is(r.status, 0, r.stderr);
+    const l = log(out);
+    results[model] = { first: l[0].trainLoss, last: l[l.length - 1].trainLoss, sprc: Math.max(...l.map((e: { valSprc: number }) => e.valSprc)) };
+  }
+  console.log(`  validation SPRC (best epoch): M2FN ${results.m2fn.sprc.toFixed(3)}, image-only ${results['image-only'].sprc.toFixed(3)}`);
+  assert.ok(results.m2fn.last < 0.8 * results.m2fn.first, `M2FN training loss ${results.m2fn.first} → ${results.m2fn.last}`);
+  assert.ok(results.m2fn.sprc > results['image-only'].sprc + 0.05, JSON.stringify(results));
+});
+
+test('the same seed, data and config give bit-identical losses and weights on the CPU provider', () => {
+  const [a, b] = [tmp('det-a'), tmp('det-b')];
+  for (const out of [a, b]) assert.is(run(out, ['--epochs', '2', '--model', 'nima', '--dropout', '0.5']).status, 0);
+  assert.equal(log(a).map((e: { trainLoss: number }) => e.trainLoss), log(b).map((e: { trainLoss: number }) => e.trainLoss));
+  assert.is(card(a).sha256, card(b).sha256);
+});
+
+test('SIGKILL mid-epoch, then --resume: continues from the last checkpoint and ends equal to an uninterrupted run', async () => {
+  const whole = tmp('whole');
+  const args = ['--epochs', '2', '--checkpoint-every', '5', '--validation', 'test'];
+  assert.is(run(whole, args).status, 0);
+
+  const killed = tmp('killed');
+  const child = spawn(process.execPath, ['bin/ort-train.js', '--data', data, '--out', killed, ...SMALL_MODEL, '--batch-size', '16', '--lr', '1e-3', '--schedule', 'constant', '--quiet', ...args], { stdio: 'ignore' });
+  const ckpt = join(killed, 'checkpoints', 'last.ckpt');
+  const started = Date.now();
+  while (!existsSync(ckpt) && Date.now() - started < 120_000) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 300)); // let it run past the checkpoint
+  child.kill('SIGKILL');
+  await new Promise((r) => child.on('exit', r));
+  const atKill = readCheckpoint(ckpt); // a complete, valid checkpoint: never half-written
+  assert.ok(atKill.meta.epoch === 0 && atKill.meta.batchInEpoch > 0, `killed mid-epoch 1 (checkpoint at epoch ${atKill.meta.epoch}, batch ${atKill.meta.batchInEpoch})`);
+  assert.not.ok(existsSync(join(killed, 'inference.onnx')), 'the run had not finished');
+
+  const resumed = run(killed, [...args, '--resume']);
+  assert.is(resumed.status, 0, resumed.stderr);
+  assert.equal(log(killed), log(whole).map((e: Record<string, number>) => ({ ...e, imgPerS: log(killed).find((k: { epoch: number }) => k.epoch === e.epoch).imgPerS, seconds: log(killed).find((k: { epoch: number }) => k.epoch === e.epoch).seconds })));
+  assert.is(card(killed).sha256, card(whole).sha256);
+});
+
+test('bad input gives a clear error and overwrites nothing', () => {
+  const out = tmp('bad');
+  assert.is(run(out, ['--epochs', '1']).status, 0);
+  const last = join(out, 'checkpoints', 'last.ckpt');
+  const before = readFileSync(last);
+  const onnxBefore = statSync(join(out, 'inference.onnx')).mtimeMs;
+
+  const other = run(out, ['--epochs', '1', '--resume', '--width', '0.25']);
+  assert.is(other.status, 1);
+  assert.match(other.stderr, /written for another model config.*"model" differs/s);
+
+  const refuse = run(out, ['--epochs', '1']);
+  assert.match(refuse.stderr, /already holds a training run .* use --resume .* or --force/);
+
+  const cut = tmp('cut');
+  cpSync(out, cut, { recursive: true });
+  truncateSync(join(cut, 'checkpoints', 'last.ckpt'), before.length - 1000);
+  const truncated = run(cut, ['--epochs', '1', '--resume']);
+  assert.is(truncated.status, 1);
+  assert.match(truncated.stderr, /last\.ckpt.*truncated/);
+  assert.equal(readFileSync(last), before);
+  assert.is(statSync(join(out, 'inference.onnx')).mtimeMs, onnxBefore);
+
+  // A dataset with a missing image and a NaN-like target: every problem named with file and line.
+  const broken = tmp('broken-data');
+  mkdirSync(broken, { recursive: true });
+  copyFileSync(join(data, 'dataset.json'), join(broken, 'dataset.json'));
+  const rows = readFileSync(join(data, 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  rows.forEach((r) => (r.image = join(data, r.image)));
+  rows[3].image = join(data, 'images', 'no-such-image.png');
+  rows[5].ctr = 'NaN';
+  writeFileSync(join(broken, 'train.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n'));
+  writeFileSync(join(broken, 'test.jsonl'), '');
+  const bad = ortTrain(['--data', broken, '--out', tmp('never'), ...SMALL_MODEL, '--quiet']);
+  assert.is(bad.status, 1);
+  assert.match(bad.stderr, /train\.jsonl:4: .*no-such-image\.png/);
+  assert.match(bad.stderr, /train\.jsonl:6: .*ctr/);
+});
+
+test.run();
