@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { LOSSES_FOR, type LossKind } from '../graph/training/losses.ts';
+import { checkLoss, defaultLoss } from '../graph/training/losses.ts';
 import { DEFAULT_OPTIMIZER } from '../graph/training/optimizers.ts';
 import { parseSchedule } from './train/schedule.ts';
 import { train, type Validation } from './train/train.ts';
@@ -57,8 +57,7 @@ try {
   const explicitSchema = hideBin(process.argv).some((a) => a.startsWith('--aux-schema'));
   const args = { ...(argv as unknown as ModelArgs), 'aux-schema': explicitSchema ? argv['aux-schema'] : join(argv.data, 'dataset.json#auxSchema') };
   const config = configFromArgs(args);
-  const loss: LossKind = argv.loss ?? (config.model === 'nima' ? 'emd' : config.output === 'regression' ? 'wmse' : 'kld');
-  if (!LOSSES_FOR[config.output].includes(loss)) throw new Error(`--loss ${loss} does not fit a ${config.output} output (use ${LOSSES_FOR[config.output].join(' or ')})`);
+  const loss = checkLoss(argv.loss ?? defaultLoss(config), config.output);
   for (const [flag, v] of [['epochs', argv.epochs], ['batch-size', argv['batch-size']]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`--${flag} must be a positive integer, got ${v}`);
   }

@@ -10,6 +10,16 @@ export const LOSSES_FOR: Record<'regression' | 'distribution', LossKind[]> = {
   distribution: ['kld', 'emd'],
 };
 
+/** Paper defaults: impression-weighted MSE for regression, KLD for distributions, EMD for NIMA. */
+export function defaultLoss(cfg: { model: string; output: 'regression' | 'distribution' }): LossKind {
+  return cfg.model === 'nima' ? 'emd' : cfg.output === 'regression' ? 'wmse' : 'kld';
+}
+
+export function checkLoss(kind: LossKind, output: 'regression' | 'distribution'): LossKind {
+  if (!LOSSES_FOR[output].includes(kind)) throw new Error(`--loss ${kind} does not fit a ${output} output (use ${LOSSES_FOR[output].join(' or ')})`);
+  return kind;
+}
+
 export interface LossGraph {
   loss: Value;
   /** Batch inputs the loss reads besides the model's: target [N,1] or [N,10], weight [N,1]. */
