@@ -1,6 +1,6 @@
 // Training data in memory: one row per instance with its encoded aux vector, training target,
 // loss weight and the score metrics are computed on; images live in the decode-once cache.
-import { isAbsolute, join } from 'node:path';
+import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { configAuxDim, type ModelConfig } from '../../graph/models/config.ts';
 import { encodeAttributesBatch } from '../../runtime/attributes.ts';
@@ -69,7 +69,7 @@ export function imageList(splits: LoadedSplit[]): { paths: string[]; index: Map<
   const paths: string[] = [];
   for (const s of splits) {
     for (const r of s.rows) {
-      const abs = isAbsolute(r.image) ? r.image : join(s.dir, r.image);
+      const abs = resolve(s.dir, r.image);
       if (!index.has(abs)) {
         index.set(abs, paths.length);
         paths.push(abs);
@@ -117,7 +117,7 @@ export async function buildExamples(
       aux.set(await encodeAttributesBatch(cfg.auxSchema, part.map((r) => r.attributes), encoder, { firstIndex: at }), at * configAuxDim(cfg));
     }
   }
-  const imageIndex = Int32Array.from(rows, (r) => images.get(isAbsolute(r.image) ? r.image : join(split.dir, r.image))!);
+  const imageIndex = Int32Array.from(rows, (r) => images.get(resolve(split.dir, r.image))!);
   return { rows, imageIndex, aux, target, weight, score };
 }
 

@@ -1,0 +1,54 @@
+// npm run demo — the main job on embedded defaults, end to end: synthesise a small ad world,
+// prepare it into a dataset, train a CPU-sized M2FN on it, and score the unseen test ads with the
+// Node runtime. Each step is the command a user would type; it is printed before it runs.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { readManifest } from './data/manifest.ts';
+import { pearson, spearman } from './eval/metrics.ts';
+import { load } from '../runtime/node.ts';
+
+const out = process.argv[2] ?? 'out/demo';
+const world = join(out, 'world');
+const dataset = join(out, 'dataset');
+const run = join(out, 'run');
+
+function step(bin: string, args: string[]): void {
+  console.log(`\n$ ${bin} ${args.join(' ')}`);
+  const r = spawnSync(process.execPath, [join('bin', `${bin}.js`), ...args], { stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error(`demo: \`${bin} ${args[0]}\` failed (exit ${r.status})`);
+    process.exit(1);
+  }
+}
+
+const t0 = performance.now();
+step('m2fn', ['synth', '--out', world, '--images', '300', '--impressions', '1000000', '--image-size', '128']);
+step('m2fn', ['prepare', '--world', world, '--out', dataset, '--merge-below', '5000', '--size', '128']);
+step('ort-train', [
+  '--data', dataset, '--out', run, '--force',
+  '--size', '64', '--width', '0.125', '--head-hidden', '64', '--cbn-hidden', '32', '--att-hidden', '32', '--fuse-dim', '32',
+  '--epochs', '6', '--batch-size', '16', '--lr', '1e-3', '--schedule', 'cosine:warmup=20', '--validation', 'holdout:0.15',
+]);
+
+console.log(`\n$ scoring the ${dataset} test split with the Node runtime (runtime/node.ts)`);
+const test = readManifest(dataset, 'test');
+const scorer = await load(run);
+const scores = await scorer.scoreMany(test.rows.map((r) => ({ image: join(dataset, r.image), attributes: r.attributes })), { batchSize: 32 });
+await scorer.close();
+const predicted = scores.map((s) => ('ctr' in s ? s.ctr : s.mean));
+const observed = test.rows.map((r) => r.ctr!);
+const truth = test.rows.map((r) => r.truth ?? NaN);
+console.log(`test ads (unseen images): ${test.rows.length}`);
+console.log(`SPRC / LCC vs observed CTR: ${spearman(predicted, observed).toFixed(3)} / ${pearson(predicted, observed).toFixed(3)}`);
+if (truth.every(Number.isFinite)) {
+  console.log(`SPRC / LCC vs ground-truth CTR: ${spearman(predicted, truth).toFixed(3)} / ${pearson(predicted, truth).toFixed(3)}`);
+  console.log(`noise ceiling (truth vs observed) SPRC / LCC: ${spearman(truth, observed).toFixed(3)} / ${pearson(truth, observed).toFixed(3)}`);
+}
+const top = predicted.map((p, i) => [p, i] as const).sort((a, b) => b[0] - a[0]).slice(0, 5);
+console.log('top 5 predicted ads:');
+for (const [p, i] of top) {
+  const r = test.rows[i];
+  console.log(`  ${r.image}  predicted ${(100 * p).toFixed(2)}%  observed ${(100 * r.ctr!).toFixed(2)}%  (age ${r.attributes.age}, hour ${r.attributes.hour}, ${r.attributes.domcol})`);
+}
+console.log(`\nmodel: ${join(run, 'inference.onnx')} (+ card); log: ${join(run, 'train-log.jsonl')}; curve: ${join(run, 'learning-curve.png')}`);
+console.log(`demo finished in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
