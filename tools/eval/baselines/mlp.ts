@@ -1,0 +1,236 @@
+// Attribute-only MLP baseline (paper Table 7, "Only MLP"): aux → ReLU layers → CTR, built with our
+// graph builder (dense layers, autodiff, the weighted-MSE loss and the AdamW graph) and trained
+// with onnxruntime-node. A small, focused loop: the model has no images, no batch norm and no
+// dropout, so it needs none of tools/train's machinery. Prediction runs the learned weights in
+// float64 JavaScript (the same affine + ReLU maps), so `predict` is synchronous like the other
+// baselines'.
+import * as ort from 'onnxruntime-node';
+import { gradients } from '../../../graph/autodiff.ts';
+import { input, type Value } from '../../../graph/ir.ts';
+import type { LayerCtx } from '../../../graph/layers/context.ts';
+import { linear } from '../../../graph/layers/dense.ts';
+import { relu } from '../../../graph/ops/index.ts';
+import { ParamStore, rng } from '../../../graph/params.ts';
+import { serialize, type GraphSpec } from '../../../graph/serialize.ts';
+import { buildLoss } from '../../../graph/training/losses.ts';
+import { buildOptimizer, DEFAULT_OPTIMIZER, type OptimizerConfig } from '../../../graph/training/optimizers.ts';
+import { checkFitArgs, checkPredictArgs, type Regressor } from './types.ts';
+
+export interface MlpOptions {
+  /** Hidden layer sizes (default [256, 64]). */
+  hidden?: number[];
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  weightDecay?: number;
+  /** Share of the training rows held out to pick the best epoch (0: keep the last epoch). Default 0.1. */
+  valFraction?: number;
+  /** Stop after this many epochs without a better validation loss (0: never). Default 10. */
+  patience?: number;
+  seed?: number;
+  threads?: number;
+  /** Called after each epoch (for logs and tests). */
+  onEpoch?: (e: MlpEpoch) => void;
+}
+
+export interface MlpEpoch {
+  epoch: number;
+  trainLoss: number;
+  valLoss: number | null;
+}
+
+export interface MlpModel extends Regressor {
+  /** Per-epoch losses (on the standardised target). */
+  log: MlpEpoch[];
+  bestEpoch: number;
+  /** The learned weights by parameter name ([out, in] matrices, PyTorch layout). */
+  weights: Map<string, Float32Array>;
+}
+
+export const DEFAULT_MLP: Required<Omit<MlpOptions, 'onEpoch' | 'threads'>> = {
+  hidden: [256, 64],
+  epochs: 60,
+  batchSize: 64,
+  lr: 1e-3,
+  weightDecay: 0.05,
+  valFraction: 0.1,
+  patience: 10,
+  seed: 0,
+};
+
+interface Graphs {
+  step: GraphSpec;
+  params: Value[];
+  states: Value[];
+  layers: { w: string; b: string; in: number; out: number }[];
+}
+
+function buildGraphs(d: number, hidden: number[], opt: OptimizerConfig, seed: number): Graphs {
+  const store = new ParamStore(seed);
+  const ctx: LayerCtx = { params: store, training: true, bnMomentum: 0.1, bnEps: 1e-5, statUpdates: new Map(), dropoutMasks: [] };
+  const aux = input('aux', 'float32', ['N', d]);
+  const layers: Graphs['layers'] = [];
+  let h = aux;
+  let width = d;
+  [...hidden, 1].forEach((size, i) => {
+    const name = i < hidden.length ? `mlp.fc${i + 1}` : 'mlp.out';
+    const y = linear(ctx, name, h, size);
+    layers.push({ w: `${name}.weight`, b: `${name}.bias`, in: width, out: size });
+    h = i < hidden.length ? relu(y) : y;
+    width = size;
+  });
+  const { loss, inputs } = buildLoss('wmse', h);
+  loss.named('loss');
+  const params = store.trainable;
+  const grads = gradients(loss, params);
+  const o = buildOptimizer(opt, params, grads);
+  const outputs = [loss, ...[...o.updates].map(([v, u]) => u.named(`${v.name}_new`))];
+  const step: GraphSpec = { name: 'mlp_train_step', inputs: [aux, ...inputs, ...o.states, o.lr, o.step], outputs, paramsAsInputs: true, paramOrder: params };
+  return { step, params, states: o.states, layers };
+}
+
+/** Float64 forward pass of the learned layers: ReLU between them, none after the last. */
+function forward(layers: Graphs['layers'], weights: Map<string, Float32Array>, x: ArrayLike<number>): number {
+  let h: ArrayLike<number> = x;
+  layers.forEach((l, k) => {
+    const w = weights.get(l.w)!;
+    const b = weights.get(l.b)!;
+    const y = new Float64Array(l.out);
+    for (let o = 0; o < l.out; o++) {
+      let s = b[o];
+      const row = o * l.in;
+      for (let i = 0; i < l.in; i++) s += w[row + i] * h[i];
+      y[o] = k < layers.length - 1 ? Math.max(0, s) : s;
+    }
+    h = y;
+  });
+  return h[0];
+}
+
+/**
+ * Fits the MLP on aux rows X with targets y and optional weights w (impressions; rescaled to mean
+ * 1, as the trainer does). The target is standardised for training and mapped back.
+ */
+export async function fitMlp(X: Float32Array[], y: ArrayLike<number>, w?: ArrayLike<number>, opts: MlpOptions = {}): Promise<MlpModel> {
+  const d = checkFitArgs('MLP', X, y, w);
+  const o = { ...DEFAULT_MLP, ...opts };
+  if (!(Number.isInteger(o.epochs) && o.epochs > 0)) throw new RangeError(`MLP: epochs must be a positive integer, got ${o.epochs}`);
+  if (!(Number.isInteger(o.batchSize) && o.batchSize > 0)) throw new RangeError(`MLP: batchSize must be a positive integer, got ${o.batchSize}`);
+  if (!(o.valFraction >= 0 && o.valFraction < 1)) throw new RangeError(`MLP: valFraction must be in [0, 1), got ${o.valFraction}`);
+  const n = X.length;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += y[i];
+  mean /= n;
+  let v = 0;
+  for (let i = 0; i < n; i++) v += (y[i] - mean) ** 2;
+  const std = Math.sqrt(v / n) || 1;
+  const weight = new Float32Array(n).fill(1);
+  if (w) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += w[i];
+    for (let i = 0; i < n; i++) weight[i] = (w[i] * n) / s;
+  }
+
+  // Seeded hold-out of rows for picking the epoch.
+  const r = rng(o.seed ^ 0x6d6c70);
+  const perm = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [perm[i], perm[j]] = [perm[j], perm[i]];
+  }
+  const nVal = o.valFraction > 0 && n >= 10 ? Math.max(1, Math.round(n * o.valFraction)) : 0;
+  const valRows = perm.subarray(0, nVal);
+  const trainRows = Int32Array.from(perm.subarray(nVal));
+
+  const g = buildGraphs(d, o.hidden, { ...DEFAULT_OPTIMIZER, kind: 'adamw', weightDecay: o.weightDecay }, o.seed);
+  const session = await ort.InferenceSession.create(serialize(g.step), {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: o.threads ?? 1,
+    graphOptimizationLevel: 'all',
+  });
+  const values = new Map<string, Float32Array>();
+  const shapes = new Map<string, number[]>();
+  for (const p of g.params) {
+    values.set(p.name!, Float32Array.from(p.data as Float32Array));
+    shapes.set(p.name!, p.shape as number[]);
+  }
+  for (const s of g.states) {
+    values.set(s.name!, new Float32Array(s.size));
+    shapes.set(s.name!, s.shape as number[]);
+  }
+  const outNames = g.step.outputs.slice(1).map((x) => x.name!);
+
+  const batchFeeds = (rows: ArrayLike<number>) => {
+    const m = rows.length;
+    const aux = new Float32Array(m * d);
+    const target = new Float32Array(m);
+    const wt = new Float32Array(m);
+    for (let i = 0; i < m; i++) {
+      aux.set(X[rows[i]], i * d);
+      target[i] = (y[rows[i]] - mean) / std;
+      wt[i] = weight[rows[i]];
+    }
+    return {
+      aux: new ort.Tensor('float32', aux, [m, d]),
+      target: new ort.Tensor('float32', target, [m, 1]),
+      weight: new ort.Tensor('float32', wt, [m, 1]),
+    };
+  };
+  const valLoss = () => {
+    if (!nVal) return null;
+    let s = 0;
+    let ws = 0;
+    for (const i of valRows) {
+      const p = forward(g.layers, values, X[i]);
+      s += weight[i] * (p - (y[i] - mean) / std) ** 2;
+      ws += weight[i];
+    }
+    return s / ws;
+  };
+
+  const log: MlpEpoch[] = [];
+  let best = { loss: Infinity, epoch: 0, weights: new Map<string, Float32Array>() };
+  let step = 0;
+  try {
+    for (let epoch = 1; epoch <= o.epochs; epoch++) {
+      const order = Int32Array.from(trainRows);
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(r() * (i + 1));
+        [order[i], order[j]] = [order[j], order[i]];
+      }
+      let lossSum = 0;
+      for (let at = 0; at < order.length; at += o.batchSize) {
+        const rows = order.subarray(at, Math.min(order.length, at + o.batchSize));
+        const feeds: Record<string, ort.Tensor> = { ...batchFeeds(rows) };
+        for (const [k, val] of values) feeds[k] = new ort.Tensor('float32', val, shapes.get(k)!);
+        step++;
+        feeds.lr = new ort.Tensor('float32', Float32Array.of(o.lr), []);
+        feeds.step = new ort.Tensor('float32', Float32Array.of(step), []);
+        const out = await session.run(feeds);
+        const loss = (out.loss.data as Float32Array)[0];
+        if (!Number.isFinite(loss)) throw new Error(`MLP: training diverged (loss ${loss} at step ${step}); lower lr`);
+        lossSum += loss * rows.length;
+        for (const name of outNames) values.set(name.slice(0, -4), out[name].data as Float32Array);
+      }
+      const e: MlpEpoch = { epoch, trainLoss: lossSum / order.length, valLoss: valLoss() };
+      log.push(e);
+      o.onEpoch?.(e);
+      const metric = e.valLoss ?? -epoch; // without validation: the last epoch
+      if (metric < best.loss) {
+        best = { loss: metric, epoch, weights: new Map(g.params.map((p) => [p.name!, Float32Array.from(values.get(p.name!)!)])) };
+      } else if (o.patience > 0 && epoch - best.epoch >= o.patience) break;
+    }
+  } finally {
+    await session.release();
+  }
+  const weights = best.weights;
+  return {
+    log,
+    bestEpoch: best.epoch,
+    weights,
+    predict(Xp: Float32Array[]): Float64Array {
+      checkPredictArgs('MLP', Xp, d);
+      return Float64Array.from(Xp, (x) => mean + std * forward(g.layers, weights, x));
+    },
+  };
+}

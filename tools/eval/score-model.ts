@@ -1,0 +1,121 @@
+// Scores every row of a dataset split with a trained model through the Node runtime: `load()` for
+// the session and card, the runtime's image decoding (each distinct image decoded once) and its
+// attribute encoding, then `scoreTensors` in batches. Also works out the targets' std for
+// distribution models (CTR data: the log-normal bucket targets the trainer uses).
+import { readManifest, type LoadedSplit, type SplitName } from '../data/manifest.ts';
+import { load, type LoadOptions, type Scorer } from '../../runtime/node.ts';
+import { imageToTensor } from '../../runtime/image-node.ts';
+import { encodeAttributesBatch } from '../../runtime/attributes.ts';
+import { HashingTextEncoder, HASHING_TEXT_ENCODER_ID } from '../../runtime/hashing-text-encoder.ts';
+import { auxDim } from '../../runtime/schema.ts';
+import type { TextEncoder } from '../../runtime/text.ts';
+import { ctrToDistribution, fitBuckets, type Buckets } from '../train/targets.ts';
+import { distributionMoments } from './metrics.ts';
+import { absImage, summarize, targetsOf, EVAL_FORMAT, type EvalReport } from './evaluate.ts';
+import type { BootstrapOptions } from './metrics.ts';
+
+export interface ModelPredictions {
+  predicted: Float64Array;
+  /** Distribution outputs only. */
+  predictedStd?: Float64Array;
+}
+
+function textEncoderFor(scorer: Scorer, given?: TextEncoder): TextEncoder {
+  if (given) return given;
+  const texts = scorer.card.auxSchema?.attributes.filter((a) => a.kind === 'text') ?? [];
+  if (!texts.length) return { id: 'none', dim: 0, encode: async () => [] };
+  if (scorer.card.textEncoder !== HASHING_TEXT_ENCODER_ID) throw new Error(`the model's text encoder is "${scorer.card.textEncoder}"; only "${HASHING_TEXT_ENCODER_ID}" is built in`);
+  return new HashingTextEncoder({ dim: texts[0].kind === 'text' ? texts[0].dim : 768 });
+}
+
+/** Predictions for every row of `split`, in row order. */
+export async function scoreSplit(scorer: Scorer, split: LoadedSplit, o: { batchSize?: number; textEncoder?: TextEncoder } = {}): Promise<ModelPredictions> {
+  const { card } = scorer;
+  const rows = split.rows;
+  const n = rows.length;
+  const per = 3 * card.preprocessing.size ** 2;
+  const paths = [...new Set(rows.map((r) => absImage(split, r)))];
+  const tensors = new Map<string, Float32Array>();
+  for (const p of paths) tensors.set(p, await imageToTensor(p, card.preprocessing, { label: p }));
+  const schema = card.auxSchema;
+  const D = schema ? auxDim(schema) : 0;
+  const encoder = textEncoderFor(scorer, o.textEncoder);
+  const batch = o.batchSize ?? 64;
+  const predicted = new Float64Array(n);
+  const distribution = card.output.kind === 'distribution';
+  const predictedStd = distribution ? new Float64Array(n) : undefined;
+  for (let at = 0; at < n; at += batch) {
+    const part = rows.slice(at, at + batch);
+    const image = new Float32Array(part.length * per);
+    part.forEach((r, i) => image.set(tensors.get(absImage(split, r))!, i * per));
+    const aux = schema ? await encodeAttributesBatch(schema, part.map((r) => r.attributes), encoder, { firstIndex: at }) : null;
+    if (aux && aux.length !== part.length * D) throw new Error(`aux encoding gave ${aux.length} floats for ${part.length} rows of ${D}`);
+    const scores = await scorer.scoreTensors(image, aux, part.length);
+    scores.forEach((s, i) => {
+      if ('ctr' in s) predicted[at + i] = s.ctr;
+      else {
+        predicted[at + i] = s.mean;
+        predictedStd![at + i] = s.std;
+      }
+    });
+  }
+  return { predicted, predictedStd };
+}
+
+/**
+ * The std of each row's target distribution, for distribution models: histograms directly;
+ * CTR rows through the trainer's log-normal bucket targets, with buckets refitted on the
+ * training split (deterministic, so they equal the ones the model was trained with; checked
+ * against the card's bucket values).
+ */
+export function targetStdFn(dataDir: string, split: LoadedSplit, cardBucketValues?: number[]): { fn: (r: LoadedSplit['rows'][number]) => number; notes: string[] } {
+  const notes: string[] = [];
+  if (split.dataset.target === 'histogram') return { fn: (r) => distributionMoments(r.histogram!).std, notes };
+  const train = split.split === 'train' ? split : readManifest(dataDir, 'train');
+  const buckets: Buckets = fitBuckets(train.rows.map((r) => r.ctr!));
+  if (cardBucketValues) {
+    const off = Math.max(...buckets.values.map((v, i) => Math.abs(v - cardBucketValues[i]) / v));
+    if (!(off < 1e-4)) notes.push(`the card's bucket values differ from buckets refitted on ${dataDir}'s train split (max relative difference ${off.toExponential(2)}): was the model trained on another dataset?`);
+  }
+  const values = cardBucketValues ?? buckets.values;
+  return { fn: (r) => distributionMoments(ctrToDistribution(r.ctr!, r.impressions ?? 1, buckets), values).std, notes };
+}
+
+export interface EvaluateOptions extends BootstrapOptions {
+  split?: SplitName;
+  batchSize?: number;
+  load?: LoadOptions;
+}
+
+/** Loads the model in `modelDir`, scores `dataDir`'s split and summarises. */
+export async function evaluateModel(modelDir: string, dataDir: string, o: EvaluateOptions = {}): Promise<{ report: EvalReport; predictions: ModelPredictions }> {
+  const t0 = performance.now();
+  const splitName = o.split ?? 'test';
+  const split = readManifest(dataDir, splitName);
+  if (!split.rows.length) throw new Error(`${dataDir}: split "${splitName}" has no rows`);
+  const scorer = await load(modelDir, { ep: 'cpu', ...o.load });
+  try {
+    const predictions = await scoreSplit(scorer, split, { batchSize: o.batchSize, textEncoder: o.load?.textEncoder });
+    const notes: string[] = [];
+    let stdFn: ((r: LoadedSplit['rows'][number]) => number) | undefined;
+    if (predictions.predictedStd) {
+      const t = targetStdFn(dataDir, split, scorer.card.output.bucketValues);
+      stdFn = t.fn;
+      notes.push(...t.notes);
+    }
+    const targets = targetsOf(split, stdFn);
+    const summary = summarize({ ...targets, ...predictions }, split.dataset.auxSchema, o);
+    const report: EvalReport = {
+      format: EVAL_FORMAT,
+      model: { dir: modelDir, name: scorer.card.model, output: scorer.card.output.kind, config: scorer.card.config },
+      data: { dir: dataDir, split: splitName, target: split.dataset.target },
+      bootstrap: { resamples: o.resamples ?? 1000, seed: o.seed ?? 0, level: o.level ?? 0.95 },
+      ...summary,
+      seconds: (performance.now() - t0) / 1000,
+      notes,
+    };
+    return { report, predictions };
+  } finally {
+    await scorer.close();
+  }
+}
