@@ -1,0 +1,47 @@
+# Same-machine reference for bench:infer / bench:train: PyTorch eager train and inference img/s of
+# the paper's M2FN (../../../shared/reference/m2fn_torch.py), and its exported ONNX graph for
+# onnxruntime-node to run (bench/reference/ort-torch-graph.ts). Works with Debian's python3-torch.
+import json, os, sys, time
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', '..', 'shared', 'reference'))
+import torch
+from m2fn_torch import M2FN
+
+torch.manual_seed(0)
+torch.set_num_threads(int(os.environ.get('M2FN_THREADS', os.cpu_count())))
+CONFIGS = {'paper224_b8': dict(size=224, width=1.0, bs=8, head=4096), 'small112_b32': dict(size=112, width=0.25, bs=32, head=512)}
+out_dir = sys.argv[1] if len(sys.argv) > 1 else '/tmp/m2fn-torch-ref'
+os.makedirs(out_dir, exist_ok=True)
+results = {}
+for name in sys.argv[2:] or CONFIGS:
+    c = CONFIGS[name]
+    m = M2FN(width=c['width'], size=c['size'], head=c['head'])
+    bs, size = c['bs'], c['size']
+    x, a = torch.randn(bs, 3, size, size), torch.randn(bs, 2385)
+    y, w = torch.rand(bs, 1), torch.rand(bs, 1)
+    opt = torch.optim.Adam(m.parameters(), 1e-4)
+
+    def step():
+        loss = (w * (m(x, a) - y) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    n = 3 if size == 224 else 8
+    step()
+    t = time.perf_counter()
+    for _ in range(n):
+        step()
+    train = bs * n / (time.perf_counter() - t)
+    m.eval()
+    with torch.no_grad():
+        m(x, a)
+        t = time.perf_counter()
+        for _ in range(n):
+            m(x, a)
+        infer = bs * n / (time.perf_counter() - t)
+    path = os.path.join(out_dir, f'{name}.onnx')
+    torch.onnx.export(m, (x, a), path, input_names=['image', 'aux'], output_names=['ctr'], opset_version=17,
+                      dynamic_axes={'image': {0: 'N'}, 'aux': {0: 'N'}, 'ctr': {0: 'N'}})
+    results[name] = dict(torch_train_img_s=round(train, 2), torch_infer_img_s=round(infer, 2), onnx=path, threads=torch.get_num_threads(), torch=torch.__version__)
+    print(name, results[name], file=sys.stderr, flush=True)
+print(json.dumps(results))
