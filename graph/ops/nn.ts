@@ -30,7 +30,7 @@ const convAttrs = { strides: 'ints', pads: 'ints', dilations: 'ints', group: 'in
 
 defineOp('Conv', {
   attrTypes: convAttrs,
-  grad: (g) => [g.wants(0) ? convGradInput(g) : null, g.wants(1) ? convGradWeight(g) : null, g.x[2] && g.wants(2) ? reduceSum(g.dy[0]!, [0, 2, 3], false) : null],
+  grad: (g) => [g.wants(0) ? convGradInput(g) : null, g.wants(1) ? convGradWeight(g) : null, g.x[2] && g.wants(2) ? convGradBias(g.dy[0]!) : null],
   infer: (c) => {
     const [x, w, b] = [c.in(0), c.in(1), c.inputs[2]];
     if (x.rank !== 4 || w.rank !== 4) c.fail('Conv expects NCHW input and OIHW weight');
@@ -236,12 +236,26 @@ function convGradWeight({ node, x, dy }: GradCtx): Value {
       for (let c = 0; c < ci; c++) for (let k = 0; k < kh * kw; k++) onehot[(c * kh * kw + k) * kh * kw + k] = 1;
       cols = apply1('Conv', [X, constant('float32', [ci * kh * kw, 1, kh, kw], onehot), null], { pads, group: ci });
     }
-    const perSample = matmul(reshape(G, [0, co, positions]), transpose(reshape(cols, [0, ci * kh * kw, positions]), [0, 2, 1]));
-    return reshape(reduceSum(perSample, [0], false), [co, ci, kh, kw]);
+    const g3 = reshape(G, [0, co, positions]);
+    const c3 = reshape(cols, [0, ci * kh * kw, positions]);
+    if (co < positions) {
+      // Large maps: a GEMM per sample (inner dim = positions), summed over the batch.
+      return reshape(reduceSum(matmul(g3, transpose(c3, [0, 2, 1])), [0], false), [co, ci, kh, kw]);
+    }
+    // Small maps: per-sample products would outweigh their inputs; move the batch into the
+    // inner dimension instead and do one GEMM.
+    const flat = (v: Value, rows: number) => reshape(transpose(v, [1, 0, 2]), [rows, -1]);
+    return reshape(gemm(flat(g3, co), flat(c3, ci * kh * kw), null, { transB: true }), [co, ci, kh, kw]);
   }
   const corr = conv(transpose(X, [1, 0, 2, 3]), transpose(G, [1, 0, 2, 3]), null, { pads, dilations: strides });
   const cropped = corr.shape[2] === kh && corr.shape[3] === kw ? corr : slice(corr, [0, 0], [kh, kw], [2, 3]);
   return transpose(cropped, [1, 0, 2, 3]);
+}
+
+/** dB = Σ dY over N, H, W — reduced over the contiguous positions first, the fast reduction. */
+function convGradBias(G: Value): Value {
+  const positions = (G.shape[2] as number) * (G.shape[3] as number);
+  return reduceSum(reduceSum(reshape(G, [0, G.shape[1] as number, positions]), [2], false), [0], false);
 }
 
 /** CPU: route dY to the argmax through MaxPool's Indices and MaxUnpool (exact, VGG's 2×2/s2). */

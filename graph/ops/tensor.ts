@@ -34,6 +34,15 @@ defineOp('Reshape', {
     const total = product(rest);
     const holes = out.filter((d) => d === -1).length;
     if (holes > 1) c.fail('at most one -1 in a reshape');
+    const symbols = rest.filter((d) => typeof d === 'string');
+    if (holes === 1 && symbols.length === 1 && Number.isFinite(known) && !out.some((d) => typeof d === 'string')) {
+      // One symbolic dim folded into the hole, e.g. [co, N, 49] → [co, -1] gives [co, "N*49"].
+      const staticPart = product(rest.filter((d) => typeof d === 'number'));
+      if (staticPart % known === 0 || known === 1) {
+        out[out.indexOf(-1)] = `${symbols[0]}*${staticPart / known}`;
+        return [{ dtype: x.dtype, shape: out }];
+      }
+    }
     if (holes === 1) {
       if (!Number.isFinite(total) || !Number.isFinite(known)) c.fail(`cannot infer -1 from symbolic dims, ${fmt(x.shape)} → ${fmt(spec)}`);
       if (total % known) c.fail(`${fmt(x.shape)} cannot be reshaped to ${fmt(spec)}`);

@@ -50,6 +50,7 @@ const cases: Record<string, GradCase> = {
   ReduceMean_symbolic_batch: { shapes: [[-1, 3, 2, 2]], feedShapes: [[5, 3, 2, 2]], build: ([a]) => op.reduceMean(a, [0, 2, 3]) },
   ReduceMean_drop: { shapes: [[2, 3, 4]], build: ([a]) => op.reduceMean(a, [2], false) },
   Conv_3x3_pad1: { shapes: [[2, 3, 5, 5], [4, 3, 3, 3], [4]], build: ([x, w, b]) => op.conv(x, w, b, { pads: [1, 1, 1, 1] }) },
+  Conv_3x3_small_map: { shapes: [[2, 3, 3, 3], [10, 3, 3, 3], [10]], build: ([x, w, b]) => op.conv(x, w, b, { pads: [1, 1, 1, 1] }) },
   Conv_1x1: { shapes: [[2, 3, 4, 4], [2, 3, 1, 1], [2]], build: ([x, w, b]) => op.conv(x, w, b) },
   Conv_stride2_pad1: { shapes: [[1, 2, 6, 6], [3, 2, 3, 3]], build: ([x, w]) => op.conv(x, w, null, { pads: [1, 1, 1, 1], strides: [2, 2] }) },
   Conv_stride2_odd: { shapes: [[1, 2, 7, 7], [2, 2, 3, 3]], build: ([x, w]) => op.conv(x, w, null, { strides: [2, 2] }) },
