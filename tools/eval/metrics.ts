@@ -253,3 +253,38 @@ export function pairedBootstrapDiff(
   const tail = (1 - level) / 2;
   return { estimate, lo: quantile(stats, tail), hi: quantile(stats, 1 - tail), level, resamples, valid: stats.length };
 }
+
+/**
+ * Percentile-bootstrap interval of any statistic of n rows: `stat(indices)` is evaluated on the
+ * identity and on `resamples` draws of n row indices with replacement. The building block for
+ * intervals of seed-averaged metrics and of paired differences between models.
+ */
+export function bootstrapStat(n: number, stat: (rows: Int32Array) => number, opts: BootstrapOptions = {}): BootstrapInterval {
+  const resamples = opts.resamples ?? 1000;
+  const level = opts.level ?? 0.95;
+  if (!(Number.isInteger(resamples) && resamples > 0)) throw new RangeError(`resamples must be a positive integer, got ${resamples}`);
+  if (!(level > 0 && level < 1)) throw new RangeError(`level must be in (0, 1), got ${level}`);
+  const estimate = stat(Int32Array.from({ length: n }, (_, i) => i));
+  const uniform = seededUniform(opts.seed ?? 0);
+  const rows = new Int32Array(n);
+  const stats: number[] = [];
+  for (let r = 0; r < resamples; r++) {
+    for (let i = 0; i < n; i++) rows[i] = Math.floor(uniform() * n);
+    const s = stat(rows);
+    if (Number.isFinite(s)) stats.push(s);
+  }
+  stats.sort((p, q) => p - q);
+  const tail = (1 - level) / 2;
+  return { estimate, lo: quantile(stats, tail), hi: quantile(stats, 1 - tail), level, resamples, valid: stats.length };
+}
+
+/** `metric` on the rows `rows` of x and y (gathers into fresh arrays). */
+export function onRows(metric: (x: Float64Array, y: Float64Array) => number, x: Vec, y: Vec, rows: Int32Array): number {
+  const gx = new Float64Array(rows.length);
+  const gy = new Float64Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    gx[i] = x[rows[i]];
+    gy[i] = y[rows[i]];
+  }
+  return metric(gx, gy);
+}

@@ -1,0 +1,102 @@
+// Derived datasets (attribute dropped, blank images, text dim) and a tiny `replicate` run: two
+// variants, one seed, a very small model, one epoch → a report with the required sections.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { readManifest } from '../../tools/data/manifest.ts';
+import { BLANK_IMAGE, deriveDataset } from '../../tools/eval/derive.ts';
+import { CPU_PROTOCOL, modulesOf, restrictProtocol, type Protocol } from '../../tools/eval/replicate/protocol.ts';
+import { replicate } from '../../tools/eval/replicate/run.ts';
+import { writeReport } from '../../tools/eval/replicate/report.ts';
+import { compareOrder } from '../../tools/eval/replicate/aggregate.ts';
+import { tempDir, writeFixtureDataset } from './fixture.ts';
+
+test('derived datasets: an attribute dropped, text dims changed, images blanked', async () => {
+  const t = tempDir('derive');
+  try {
+    const src = join(t.dir, 'src');
+    await writeFixtureDataset(src, { images: 4, rows: 12 });
+    const drop = await deriveDataset(src, join(t.dir, 'drop'), { drop: ['age'], textDim: 4 });
+    const s = readManifest(drop, 'train');
+    assert.equal(s.dataset.auxSchema.attributes.map((a) => a.name), ['colour', 'ocr']);
+    assert.is((s.dataset.auxSchema.attributes[1] as { dim: number }).dim, 4);
+    assert.ok(s.rows.every((r) => !('age' in r.attributes) && 'colour' in r.attributes));
+    const orig = readManifest(src, 'train');
+    assert.equal(s.rows.map((r) => [r.id, r.ctr, r.truth, r.image]), orig.rows.map((r) => [r.id, r.ctr, r.truth, r.image]), 'rows, targets and images kept');
+    const blank = await deriveDataset(src, join(t.dir, 'blank'), { blankImage: true });
+    const b = readManifest(blank, 'test');
+    assert.ok(b.rows.every((r) => r.image === BLANK_IMAGE));
+    const { data } = await sharp(join(blank, BLANK_IMAGE)).raw().toBuffer({ resolveWithObject: true });
+    assert.equal([data[0], data[1], data[2]], [124, 116, 104], 'ImageNet mean colour: the normalised input is ≈ 0');
+    let msg = '';
+    await deriveDataset(src, join(t.dir, 'bad'), { drop: ['nope'] }).catch((e: Error) => (msg = e.message));
+    assert.match(msg, /no attribute "nope"/);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('protocol: module codes, variant selection and the CPU variant list', () => {
+  assert.equal(modulesOf('OOxO'), { aux: true, low: true, att: false, high: true });
+  assert.throws(() => modulesOf('OOO'), /four/);
+  const ids = new Set(CPU_PROTOCOL.variants.map((v) => `${v.dataset}/${v.id}`));
+  for (const id of ['500+/m2fn', '500+/image-only', '500+/linear', '500+/svr-rbf', '500+/svr-poly', '500+/mlp', '500+/no-image', '500+/mods-OOxx', '500+/nima-emd', '500+/nima-kld', '500+/cbn-11111', '500+/drop-weekday', '100+/m2fn', '100+/nima-kld']) {
+    assert.ok(ids.has(id), id);
+  }
+  const r = restrictProtocol(CPU_PROTOCOL, { only: ['m2fn', 'linear'], seeds: [5], epochs: 1, datasets: ['500+'] });
+  assert.equal(r.variants.map((v) => [v.id, v.seeds]), [['m2fn', [5]], ['linear', [5]]]);
+  assert.is(r.schedule['500+'].epochs, 1);
+});
+
+test('order comparison counts discordant pairs', () => {
+  const mk = (label: string, ours: number, paper: number) => ({ variant: { label }, sprc: { estimate: ours }, paper: { sprc: paper } }) as never;
+  const c = compareOrder([mk('a', 0.5, 0.3), mk('b', 0.4, 0.2), mk('c', 0.1, 0.4)]);
+  // paper order c > a > b; ours a > b > c: pairs (a,b) agree, (a,c) and (b,c) disagree → τ = (1 − 2) / 3
+  assert.is(c.pairs, 3);
+  assert.is(c.discordant.length, 2);
+  assert.ok(Math.abs(c.tau + 1 / 3) < 1e-12);
+});
+
+test('tiny replicate run writes a report with the required sections', async () => {
+  const t = tempDir('replicate');
+  try {
+    const data = join(t.dir, 'data');
+    await writeFixtureDataset(data, { images: 8, rows: 64, size: 32 });
+    const protocol: Protocol = {
+      ...restrictProtocol(CPU_PROTOCOL, { only: ['m2fn', 'linear'], seeds: [0], epochs: 1, datasets: ['100+'], resamples: 100 }),
+      name: 'test',
+      textDim: 4,
+      model: { size: 32, width: 0.0625, headHidden: [8], fuseDim: 8, attHidden: 8, cbnHidden: 8 },
+    };
+    protocol.schedule = { ...protocol.schedule, '100+': { epochs: 1, batchSize: 8, lr: 1e-3, warmupSteps: 1 } };
+    const lines: string[] = [];
+    const run = await replicate({ protocol, work: join(t.dir, 'work'), data: { '100+': data }, log: (s) => lines.push(s) });
+    assert.equal(run.failures, []);
+    assert.is(run.results.length, 2);
+    assert.ok(run.results.every((r) => r.predicted.length === run.datasets['100+'].testRows));
+    const out = join(t.dir, 'report');
+    const r = await writeReport(run, out, { command: 'm2fn replicate (test)' });
+    for (const section of ['# M2FN replication report', 'Total run time', '## Setup', '## Noise ceiling and headline', 'Noise ceiling (ground-truth CTR', 'of the SPRC ceiling', '| M2FN against |', '## Headline', 'paper SPRC', '## Time per variant']) {
+      assert.ok(r.markdown.includes(section), `section "${section}" in:\n${r.markdown}`);
+    }
+    assert.ok(r.markdown.includes('M2FN (OOOO)') && r.markdown.includes('only aux: linear regression'));
+    const png = join(out, 'headline-100.png');
+    assert.ok(existsSync(png));
+    const meta = await sharp(png).metadata();
+    assert.is(meta.format, 'png');
+    assert.ok((meta.width ?? 0) >= 600);
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    assert.is(results.variants.length, 2);
+    assert.ok(Number.isFinite(results.headline['100+'].ceiling.sprc.estimate));
+    // A second call resumes: nothing is retrained.
+    const again = await replicate({ protocol, work: join(t.dir, 'work'), data: { '100+': data }, log: (s) => lines.push(s) });
+    assert.is(again.results.length, 2);
+    assert.ok(lines.filter((l) => l.includes('kept from an earlier run')).length === 2);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test.run();

@@ -1,0 +1,202 @@
+// Replication protocols: which synthetic world, which model size, which training schedule, and
+// which variants of the paper's Tables 4, 5, 7 and 8 run on which dataset with which seeds.
+// `cpu` fits in under an hour on a 2-core machine; `gpu` is the paper-sized protocol.
+import type { Modules } from '../../../graph/models/config.ts';
+import type { LossKind } from '../../../graph/training/losses.ts';
+import { TABLE4, TABLE5_AVA, TABLE7, TABLE8, type DatasetKey, type PaperFigure } from './paper.ts';
+
+export type BaselineName = 'linear' | 'svr-rbf' | 'svr-poly' | 'mlp';
+export type TableKey = 'headline' | 'table4' | 'table5' | 'table7' | 'table8';
+
+export interface Variant {
+  /** Unique within a dataset, e.g. "mods-OOxx", "drop-weekday". */
+  id: string;
+  label: string;
+  table: TableKey;
+  dataset: DatasetKey;
+  seeds: number[];
+  /** A trained network, or an attribute-only baseline fitted on aux vectors. */
+  kind: 'train' | 'baseline';
+  baseline?: BaselineName;
+  model?: 'm2fn' | 'image-only' | 'concat' | 'nima';
+  modules?: Modules;
+  cbnPlacement?: number[];
+  output?: 'regression' | 'distribution';
+  loss?: LossKind;
+  /** Derived dataset: attributes removed, or every image blank. */
+  drop?: string[];
+  blankImage?: boolean;
+  paper?: PaperFigure;
+}
+
+export interface WorldSpec {
+  images: number;
+  impressions: number;
+  seed: number;
+  /** `m2fn prepare --merge-below`. */
+  mergeBelow: number;
+  /** Image side written by prepare (the model resizes to its own size anyway). */
+  imageSize: number;
+}
+
+export interface ModelSize {
+  size: number;
+  width: number;
+  headHidden: number[];
+  fuseDim: number;
+  attHidden: number;
+  cbnHidden: number;
+}
+
+export interface Schedule {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  warmupSteps: number;
+}
+
+export interface Protocol {
+  name: string;
+  description: string;
+  /** The synthetic world each dataset is prepared from (when no prepared dataset is given). */
+  worlds: Record<DatasetKey, WorldSpec>;
+  /** Text attributes re-encoded at this dim (the hashing encoder; the paper's BERT vectors are 768). */
+  textDim: number;
+  model: ModelSize;
+  /** Per dataset, since the 500+ set is far smaller. */
+  schedule: Record<DatasetKey, Schedule>;
+  /** Seeds of the headline variants (M2FN, image-only, MLP) on the first dataset; the others use the first seed. */
+  seeds: number[];
+  datasets: DatasetKey[];
+  /** Which dataset the CBN-placement (Table 5) and attribute (Table 8) studies run on. */
+  studyDataset: DatasetKey;
+  /** Bootstrap resamples for every interval. */
+  resamples: number;
+  variants: Variant[];
+}
+
+export const ATTRIBUTE_GROUPS: Record<string, string[]> = {
+  user: ['gender', 'age'],
+  text: ['title', 'desc', 'ocr'],
+};
+
+const ALL_ON: Modules = { aux: true, low: true, att: true, high: true };
+
+/** "OOxO" → modules (Aux, Low, Att, High), the paper's notation with x for ×. */
+export function modulesOf(code: string): Modules {
+  if (!/^[Ox]{4}$/.test(code)) throw new Error(`module code "${code}" must be four of O / x (Aux, Low, Att, High)`);
+  const [aux, low, att, high] = [...code].map((c) => c === 'O');
+  return { aux, low, att, high };
+}
+
+/**
+ * The variant list for `datasets`, headline seeds `seeds`, studies on `study`. `full` adds the
+ * ablations the CPU protocol leaves out for time (Table 7 toggles on the second dataset, the
+ * remaining attribute drops).
+ */
+export function paperVariants(datasets: DatasetKey[], seedsFor: Record<DatasetKey, number[]>, study: DatasetKey, full: boolean): Variant[] {
+  const v: Variant[] = [];
+  const schemaAttrs = ['gender', 'age', 'month', 'weekday', 'hour', 'position', 'cate2', 'cate3', 'title', 'desc', 'ocr', 'domcol'];
+  for (const d of datasets) {
+    const seeds = seedsFor[d];
+    const first = [seeds[0]];
+    const t7 = (id: string) => TABLE7[id]?.[d];
+    v.push({ id: 'm2fn', label: 'M2FN (OOOO)', table: 'headline', dataset: d, seeds, kind: 'train', model: 'm2fn', modules: ALL_ON, paper: t7('mods-OOOO') });
+    v.push({ id: 'image-only', label: 'image only (××××, VGG19)', table: 'headline', dataset: d, seeds, kind: 'train', model: 'image-only', paper: t7('mods-xxxx') });
+    for (const b of ['linear', 'svr-rbf', 'svr-poly'] as const) v.push({ id: b, label: `only aux: ${b === 'linear' ? 'linear regression' : `SVR (${b.slice(4)})`}`, table: 'headline', dataset: d, seeds: first, kind: 'baseline', baseline: b, paper: t7(b) });
+    v.push({ id: 'mlp', label: 'only aux: MLP', table: 'headline', dataset: d, seeds, kind: 'baseline', baseline: 'mlp', paper: t7('mlp') });
+    v.push({ id: 'no-image', label: 'only aux: M2FN w/o image (blank input)', table: 'table7', dataset: d, seeds: first, kind: 'train', model: 'm2fn', modules: ALL_ON, blankImage: true, paper: t7('no-image') });
+    if (full || d === datasets[0]) {
+      for (const code of ['Oxxx', 'OOxx', 'OxOx', 'OxxO', 'OOOx', 'OOxO']) {
+        const label = `modules ${code.replace(/x/g, '×')}${code === 'Oxxx' ? ' (concat, M1FN)' : ''}`;
+        v.push({ id: `mods-${code}`, label, table: 'table7', dataset: d, seeds: first, kind: 'train', model: code === 'Oxxx' ? 'concat' : 'm2fn', modules: modulesOf(code), paper: t7(`mods-${code}`) });
+      }
+    }
+    v.push({ id: 'nima-emd', label: 'NIMA (dist., EMD)', table: 'table4', dataset: d, seeds: first, kind: 'train', model: 'nima', output: 'distribution', loss: 'emd', paper: TABLE4['nima-emd'][d] });
+    v.push({ id: 'nima-kld', label: 'NIMA* (dist., KLD)', table: 'table4', dataset: d, seeds: first, kind: 'train', model: 'nima', output: 'distribution', loss: 'kld', paper: TABLE4['nima-kld'][d] });
+    v.push({ id: 'm2fn-kld', label: 'M2FN (dist., KLD)', table: 'table4', dataset: d, seeds: first, kind: 'train', model: 'm2fn', modules: ALL_ON, output: 'distribution', loss: 'kld', paper: TABLE4['m2fn-kld'][d] });
+    v.push({ id: 'nima-regr', label: 'NIMA (regr.)', table: 'table4', dataset: d, seeds: first, kind: 'train', model: 'nima', output: 'regression', loss: 'wmse', paper: TABLE4['nima-regr'][d] });
+  }
+  const first = [seedsFor[study][0]];
+  for (const p of ['11111', '00001', '00111', '00100', '11100']) {
+    v.push({ id: `cbn-${p}`, label: `M2FN CBN {${[...p].join(',')}}`, table: 'table5', dataset: study, seeds: first, kind: 'train', model: 'm2fn', modules: ALL_ON, cbnPlacement: [...p].map(Number), paper: TABLE5_AVA[`cbn-${p}`] });
+  }
+  const drops: [string, string, string[]][] = [
+    ['drop-weekday', '− weekday', ['weekday']],
+    ['drop-desc', '− description', ['desc']],
+    ['drop-domcol', '− colour', ['domcol']],
+    ['drop-user+text', '− (User + Text)', [...ATTRIBUTE_GROUPS.user, ...ATTRIBUTE_GROUPS.text]],
+    ['drop-ocr', '− ocr', ['ocr']],
+    ['drop-position', '− position', ['position']],
+    ['drop-hour', '− time (hour)', ['hour']],
+    ['drop-gender', '− gender', ['gender']],
+    ['drop-age', '− age', ['age']],
+    ['drop-user', '− User (gender, age)', ATTRIBUTE_GROUPS.user],
+    ['drop-month', '− month', ['month']],
+    ['drop-cate', '− categories (cate2, cate3)', ['cate2', 'cate3']],
+  ];
+  if (full) {
+    drops.push(
+      ['only-text', 'Text only (title, desc, ocr)', schemaAttrs.filter((a) => !ATTRIBUTE_GROUPS.text.includes(a))],
+      ['only-user', 'User only (gender, age)', schemaAttrs.filter((a) => !ATTRIBUTE_GROUPS.user.includes(a))],
+['only-desc', 'Text − (title + ocr)', schemaAttrs.filter((a) => a !== 'desc')], ['drop-title', '− title', ['title']]);
+  }
+  for (const [id, label, drop] of drops) v.push({ id, label, table: 'table8', dataset: study, seeds: first, kind: 'train', model: 'm2fn', modules: ALL_ON, drop, paper: TABLE8[id] });
+  return v;
+}
+
+export const CPU_PROTOCOL: Protocol = {
+  name: 'cpu',
+  description: 'CPU-sized: 64² inputs, VGG19 at width ×0.125, head 256, text embeddings at 64-d, 6–8 epochs; 100+ from the default synthetic world (300 ads, 1M impressions), 500+ from a larger one (1,000 ads, 5M impressions)',
+  worlds: {
+    '100+': { images: 300, impressions: 1_000_000, seed: 1, mergeBelow: 5000, imageSize: 64 },
+    '500+': { images: 1000, impressions: 5_000_000, seed: 1, mergeBelow: 5000, imageSize: 64 },
+  },
+  textDim: 64,
+  model: { size: 64, width: 0.125, headHidden: [256], fuseDim: 256, attHidden: 128, cbnHidden: 64 },
+  schedule: {
+    '100+': { epochs: 6, batchSize: 16, lr: 1e-3, warmupSteps: 30 },
+    '500+': { epochs: 8, batchSize: 16, lr: 1e-3, warmupSteps: 30 },
+  },
+  seeds: [0, 1, 2],
+  datasets: ['500+', '100+'],
+  studyDataset: '500+',
+  resamples: 1000,
+  variants: [],
+};
+CPU_PROTOCOL.variants = paperVariants(CPU_PROTOCOL.datasets, { '500+': [0, 1, 2], '100+': [0, 1] }, CPU_PROTOCOL.studyDataset, false);
+
+export const GPU_PROTOCOL: Protocol = {
+  name: 'gpu',
+  description: 'Paper-sized: 224² inputs, full VGG19, head 4096-4096, 768-d text embeddings, 100 epochs at batch 128 (paper §7.1); 3,000 ads and 50M impressions',
+  worlds: {
+    '100+': { images: 3000, impressions: 50_000_000, seed: 1, mergeBelow: 50_000, imageSize: 224 },
+    '500+': { images: 3000, impressions: 50_000_000, seed: 1, mergeBelow: 50_000, imageSize: 224 },
+  },
+  textDim: 768,
+  model: { size: 224, width: 1, headHidden: [4096, 4096], fuseDim: 512, attHidden: 512, cbnHidden: 256 },
+  schedule: {
+    '100+': { epochs: 100, batchSize: 128, lr: 1e-4, warmupSteps: 500 },
+    '500+': { epochs: 100, batchSize: 128, lr: 1e-4, warmupSteps: 200 },
+  },
+  seeds: [0, 1, 2, 3, 4],
+  datasets: ['500+', '100+'],
+  studyDataset: '500+',
+  resamples: 2000,
+  variants: [],
+};
+GPU_PROTOCOL.variants = paperVariants(GPU_PROTOCOL.datasets, { '500+': GPU_PROTOCOL.seeds, '100+': GPU_PROTOCOL.seeds }, GPU_PROTOCOL.studyDataset, true);
+
+export const PROTOCOLS: Record<string, Protocol> = { cpu: CPU_PROTOCOL, gpu: GPU_PROTOCOL };
+
+/** A protocol scaled down for smoke tests and quick looks: fewer epochs, seeds, variants. */
+export function restrictProtocol(p: Protocol, o: { only?: string[]; seeds?: number[]; epochs?: number; lr?: number; batchSize?: number; datasets?: DatasetKey[]; resamples?: number }): Protocol {
+  const datasets = o.datasets ?? p.datasets;
+  const schedule = { ...p.schedule };
+  for (const k of Object.keys(schedule) as DatasetKey[]) schedule[k] = { ...schedule[k], epochs: o.epochs ?? schedule[k].epochs, lr: o.lr ?? schedule[k].lr, batchSize: o.batchSize ?? schedule[k].batchSize };
+  const variants = p.variants
+    .filter((v) => datasets.includes(v.dataset))
+    .filter((v) => !o.only || o.only.some((pat) => pat === v.id || pat === `${v.dataset}/${v.id}` || pat === v.table))
+    .map((v) => (o.seeds ? { ...v, seeds: v.seeds.length > 1 ? o.seeds : [o.seeds[0]] } : v));
+  return { ...p, datasets, schedule, resamples: o.resamples ?? p.resamples, seeds: o.seeds ?? p.seeds, variants };
+}

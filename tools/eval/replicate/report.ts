@@ -1,0 +1,206 @@
+// The replication report: REPORT.md with PNG charts beside it and results.json, from a
+// ReplicateRun. Every variant gets its seed-averaged SPRC/LCC with bootstrap intervals next to
+// the paper's figure; the headline section tests full M2FN against image-only and the
+// attribute-only baselines with paired intervals; ablation sections say where our order differs
+// from the paper's; the noise ceiling and M2FN's fraction of it are stated per dataset.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { writeFileAtomic } from '../../data/atomic.ts';
+import { readManifest } from '../../data/manifest.ts';
+import { ci } from '../eval-markdown.ts';
+import { bootstrapCI, spearman, type BootstrapInterval } from '../metrics.ts';
+import { targetsOf } from '../evaluate.ts';
+import { targetStdFn } from '../score-model.ts';
+import { compareOrder, noiseCeilingCI, pairedDifference, variantStats, type Targets, type VariantStats } from './aggregate.ts';
+import { comparisonChartPng, type ChartRow } from './chart.ts';
+import type { DatasetKey } from './paper.ts';
+import type { TableKey } from './protocol.ts';
+import type { ReplicateRun } from './run.ts';
+
+export const GOAL_FRACTION = 0.8;
+
+const f3 = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v.toFixed(3) : '—');
+const minutes = (s: number) => `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+
+const TABLE_TITLES: Record<TableKey, string> = {
+  headline: 'Headline: M2FN against image-only and attribute-only baselines (paper Table 7 rows)',
+  table7: 'Module ablation (paper Table 7): Aux / Low (CBN) / Att / High, and M2FN without image',
+  table4: 'Output and loss (paper Table 4): NIMA (EMD), NIMA* (KLD), distribution M2FN, regression NIMA',
+  table5: 'CBN placement over the five VGG blocks (paper Table 5, AVA figures)',
+  table8: 'Attribute ablation (paper Table 8): M2FN without some attributes, or with only some',
+};
+
+export interface ReportOutput {
+  markdown: string;
+  files: string[];
+  headline: Record<string, { m2fn: VariantStats; ceiling: { sprc: BootstrapInterval; lcc: BootstrapInterval } | null; fraction: { sprc: number; lcc: number } | null }>;
+}
+
+function targetsFor(run: ReplicateRun, key: DatasetKey, needStd: boolean): Targets {
+  const dir = run.datasets[key].dir;
+  const test = readManifest(dir, 'test');
+  const std = needStd ? targetStdFn(dir, test).fn : undefined;
+  const t = targetsOf(test, std);
+  return { observed: t.observed, truth: t.truth, targetStd: t.targetStd };
+}
+
+function statsFor(run: ReplicateRun): Map<string, VariantStats> {
+  const out = new Map<string, VariantStats>();
+  const targets = new Map<DatasetKey, Targets>();
+  for (const v of run.protocol.variants) {
+    const rs = run.results.filter((r) => r.variant === v.id && r.dataset === v.dataset && v.seeds.includes(r.seed));
+    if (!rs.length) continue;
+    const needStd = rs.some((r) => r.predictedStd);
+    const tkey = v.dataset;
+    let t = targets.get(tkey);
+    if (!t || (needStd && !t.targetStd)) {
+      t = targetsFor(run, tkey, needStd || !!t?.targetStd);
+      targets.set(tkey, t);
+    }
+    out.set(`${v.dataset}/${v.id}`, variantStats(v, rs.map((r) => ({ seed: r.seed, predicted: r.predicted, predictedStd: r.predictedStd, seconds: r.seconds.fit + r.seconds.eval })), t, run.protocol.resamples));
+  }
+  return out;
+}
+
+function tableMarkdown(rows: VariantStats[], withStd: boolean): string[] {
+  const head = withStd
+    ? ['| variant | seeds | SPRC [95% CI] | LCC [95% CI] | SPRC(std) | LCC(std) | vs truth SPRC | paper SPRC | paper LCC | paper SPRC(std) | paper LCC(std) | time |', '|---|---|---|---|---|---|---|---|---|---|---|---|']
+    : ['| variant | seeds | SPRC [95% CI] | LCC [95% CI] | seed sd (SPRC) | vs truth SPRC | paper SPRC | paper LCC | time |', '|---|---|---|---|---|---|---|---|---|'];
+  const lines = [...head];
+  for (const s of rows) {
+    const common = [`| ${s.variant.label} | ${s.seeds.length} | ${ci(s.sprc)} | ${ci(s.lcc)}`];
+    if (withStd) {
+      lines.push(`${common} | ${s.sprcStd ? ci(s.sprcStd) : '—'} | ${s.lccStd ? ci(s.lccStd) : '—'} | ${f3(s.truthSprc)} | ${f3(s.paper?.sprc)} | ${f3(s.paper?.lcc)} | ${f3(s.paper?.sprcStd)} | ${f3(s.paper?.lccStd)} | ${Math.round(s.seconds)} s |`);
+    } else {
+      lines.push(`${common} | ${s.seeds.length > 1 ? s.sprcSeedSd.toFixed(3) : '—'} | ${f3(s.truthSprc)} | ${f3(s.paper?.sprc)} | ${f3(s.paper?.lcc)} | ${Math.round(s.seconds)} s |`);
+    }
+  }
+  return lines;
+}
+
+function orderMarkdown(rows: VariantStats[], what: string): string[] {
+  const c = compareOrder(rows);
+  if (c.pairs === 0) return [];
+  const lines = [`**Order against the paper (${what}).** Kendall's τ between our SPRCs and the paper's over ${c.pairs} pairs: ${c.tau.toFixed(2)} (1 = same order).`];
+  if (!c.discordant.length) lines.push('Our order is the paper’s.');
+  else {
+    lines.push(`Our order differs from the paper's in ${c.discordant.length} of ${c.pairs} pairs:`, '');
+    for (const d of c.discordant) lines.push(`- paper: ${d.higherInPaper} (${f3(d.paper[0])}) > ${d.lowerInPaper} (${f3(d.paper[1])}); ours: ${f3(d.ours[0])} vs ${f3(d.ours[1])}`);
+  }
+  return [...lines, ''];
+}
+
+/** Writes REPORT.md, the charts and results.json into `dir`; returns the Markdown and the headline numbers. */
+export async function writeReport(run: ReplicateRun, dir: string, o: { command?: string } = {}): Promise<ReportOutput> {
+  mkdirSync(dir, { recursive: true });
+  const p = run.protocol;
+  const stats = statsFor(run);
+  const files: string[] = [];
+  const md: string[] = [];
+  const headline: ReportOutput['headline'] = {};
+  md.push(`# M2FN replication report — protocol \`${p.name}\``, '');
+  md.push(`${p.description}.`, '');
+  md.push(`**Total run time: ${minutes(run.seconds.total)}** (data ${minutes(run.seconds.data)}, variants ${minutes(run.seconds.variants)}) on ${osLine()}.`, '');
+  if (o.command) md.push('Command:', '', '```', o.command, '```', '');
+  md.push('## Setup', '');
+  for (const k of p.datasets) {
+    const w = p.worlds[k];
+    md.push(`- ${k} world: ${w.images} synthetic ads, ${w.impressions.toLocaleString('en')} impressions (seed ${w.seed}); levels merged below ${w.mergeBelow.toLocaleString('en')} impressions; images stored at ${w.imageSize}²; dataset ${run.datasets[k].source}.`);
+  }
+  md.push(`- Model: input ${p.model.size}², VGG19 width ×${p.model.width}, head [${p.model.headHidden}], fusion ${p.model.fuseDim}, attention hidden ${p.model.attHidden}, CBN hidden ${p.model.cbnHidden}; text attributes hashed to ${p.textDim}-d.`);
+  for (const k of p.datasets) {
+    const s = p.schedule[k];
+    const d = run.datasets[k];
+    md.push(`- ${k}: ${d.trainRows} training rows, ${d.testRows} test rows on ${d.testImages} unseen images; ${s.epochs} epochs, batch ${s.batchSize}, AdamW lr ${s.lr} with cosine decay (warm-up ${s.warmupSteps} steps), no validation split (the last epoch is evaluated).`);
+  }
+  md.push(`- Headline variants use seeds [${p.seeds}]; the others seed ${p.seeds[0]}. Intervals: 95% percentile bootstrap over test rows (${p.resamples} resamples) of the seed-averaged metric; "seed sd" is the spread across seeds. Paired differences resample the same rows for both variants.`);
+  md.push('- Attribute-only baselines: linear regression (impression-weighted, ridge chosen on a 10% hold-out of the training rows), ε-SVR with RBF and polynomial kernels (libsvm-js defaults, C = 1, unweighted), MLP (ReLU, [256, 64], AdamW, best epoch on a 10% hold-out) on the aux vectors.', '');
+
+  md.push('## Noise ceiling and headline', '');
+  for (const k of p.datasets) {
+    const m = stats.get(`${k}/m2fn`);
+    if (!m) continue;
+    const t = targetsFor(run, k, false);
+    const ceiling = noiseCeilingCI(t, p.resamples);
+    const fraction = ceiling ? { sprc: m.sprc.estimate / ceiling.sprc.estimate, lcc: m.lcc.estimate / ceiling.lcc.estimate } : null;
+    headline[k] = { m2fn: m, ceiling, fraction };
+    md.push(`### ${k}`, '');
+    if (ceiling && fraction) {
+      md.push(`Noise ceiling (ground-truth CTR against observed CTR on the test rows): SPRC ${ci(ceiling.sprc)}, LCC ${ci(ceiling.lcc)}.`);
+      md.push(`Full M2FN: SPRC ${ci(m.sprc)}, LCC ${ci(m.lcc)} — **${(fraction.sprc * 100).toFixed(0)}% of the SPRC ceiling** and ${(fraction.lcc * 100).toFixed(0)}% of the LCC ceiling (goal ≥ ${GOAL_FRACTION * 100}%: ${fraction.sprc >= GOAL_FRACTION ? 'met' : 'not met'}).`, '');
+    } else md.push(`Full M2FN: SPRC ${ci(m.sprc)}, LCC ${ci(m.lcc)}. The rows carry no ground truth, so there is no noise ceiling.`, '');
+    const m2fnPreds = run.results.filter((r) => r.dataset === k && r.variant === 'm2fn').map((r) => r.predicted);
+    if (m2fnPreds.length > 1) {
+      const avg = Float64Array.from(m2fnPreds[0], (_, i) => m2fnPreds.reduce((s, p) => s + p[i], 0) / m2fnPreds.length);
+      const e = bootstrapCI(spearman, avg, t.observed, { resamples: p.resamples });
+      md.push(`The ${m2fnPreds.length}-seed ensemble of M2FN (mean of the seeds' predictions): SPRC ${ci(e)}${ceiling ? `, ${((e.estimate / ceiling.sprc.estimate) * 100).toFixed(0)}% of the SPRC ceiling` : ''}. The table below compares single models (seed-averaged metrics).`, '');
+    }
+    md.push('| M2FN against | their SPRC [CI] | ΔSPRC (paired) [CI] | intervals overlap? | paired Δ excludes 0? |', '|---|---|---|---|---|');
+    const preds = (key: string) => run.results.filter((r) => `${r.dataset}/${r.variant}` === key).map((r) => r.predicted);
+    for (const other of ['image-only', 'linear', 'svr-rbf', 'svr-poly', 'mlp', 'no-image']) {
+      const s = stats.get(`${k}/${other}`);
+      if (!s) continue;
+      const d = pairedDifference(preds(`${k}/m2fn`), preds(`${k}/${other}`), t.observed, spearman, p.resamples);
+      const overlap = !(m.sprc.lo > s.sprc.hi || s.sprc.lo > m.sprc.hi);
+      md.push(`| ${s.variant.label} | ${ci(s.sprc)} | ${ci(d)} | ${overlap ? 'yes' : '**no**'} | ${d.lo > 0 || d.hi < 0 ? `**yes** (${d.estimate > 0 ? 'M2FN higher' : 'M2FN lower'})` : 'no'} |`);
+    }
+    md.push('');
+  }
+
+  for (const table of ['headline', 'table7', 'table4', 'table5', 'table8'] as TableKey[]) {
+    const inTable = [...stats.values()].filter((s) => s.variant.table === table);
+    if (!inTable.length) continue;
+    md.push(`## ${TABLE_TITLES[table]}`, '');
+    for (const k of p.datasets) {
+      let rows = inTable.filter((s) => s.dataset === k);
+      if (!rows.length) continue;
+      // Ablations read against the full model and image-only, as the paper's tables do.
+      if (table === 'table7' || table === 'table5' || table === 'table8') {
+        const extra = ['m2fn', 'image-only'].map((id) => stats.get(`${k}/${id}`)).filter((s): s is VariantStats => !!s);
+        rows = [...extra.map((s) => withPaper(s, table)), ...rows];
+      }
+      md.push(`### ${k}`, '');
+      md.push(...tableMarkdown(rows, table === 'table4'), '');
+      if (table !== 'headline') md.push(...orderMarkdown(rows, table === 'table5' ? 'the paper’s figures are on AVA' : `${k}`));
+      const ceiling = headline[k]?.ceiling;
+      const file = `${table}-${k === '100+' ? 100 : 500}.png`;
+      const chartRows: ChartRow[] = rows.map((s) => ({ label: s.variant.label, ours: s.sprc.estimate, lo: s.sprc.lo, hi: s.sprc.hi, paper: s.paper?.sprc }));
+      const png = await comparisonChartPng(chartRows, { title: `${TABLE_TITLES[table].split(':')[0]} — ${k}`, xLabel: 'SPRC on the test rows', reference: ceiling ? { value: ceiling.sprc.estimate, label: 'noise ceiling' } : undefined });
+      writeFileSync(join(dir, file), png);
+      files.push(join(dir, file));
+      md.push(`![${table} ${k}](${file})`, '');
+    }
+  }
+
+  if (run.failures.length) {
+    md.push('## Failed runs', '', ...run.failures.map((f) => `- ${f.dataset} ${f.variant} seed ${f.seed}: ${f.error}`), '');
+  }
+  md.push('## Time per variant', '', '| dataset | variant | seeds | seconds |', '|---|---|---|---|');
+  for (const s of stats.values()) md.push(`| ${s.dataset} | ${s.variant.id} | ${s.seeds.length} | ${Math.round(s.seconds)} |`);
+  md.push('', `Total: ${minutes(run.seconds.total)}.`, '');
+  const markdown = md.join('\n');
+  writeFileAtomic(join(dir, 'REPORT.md'), markdown);
+  files.push(join(dir, 'REPORT.md'));
+  const compact = [...stats.values()].map((s) => ({
+    dataset: s.dataset, variant: s.variant.id, label: s.variant.label, table: s.variant.table, seeds: s.seeds,
+    sprc: s.sprc, lcc: s.lcc, mse: s.mse, mae: s.mae, sprcSeedSd: s.sprcSeedSd, perSeed: s.perSeed, truthSprc: s.truthSprc, truthLcc: s.truthLcc,
+    sprcStd: s.sprcStd, lccStd: s.lccStd, seconds: s.seconds, paper: s.paper,
+  }));
+  writeFileAtomic(join(dir, 'results.json'), JSON.stringify({ protocol: { ...p, variants: undefined }, seconds: run.seconds, datasets: Object.fromEntries(Object.entries(run.datasets).map(([k, d]) => [k, { ...d, testIds: undefined }])), headline: Object.fromEntries(Object.entries(headline).map(([k, h]) => [k, { sprc: h.m2fn.sprc, lcc: h.m2fn.lcc, ceiling: h.ceiling, fraction: h.fraction }])), variants: compact, failures: run.failures }, null, 1) + '\n');
+  files.push(join(dir, 'results.json'));
+  return { markdown, files, headline };
+}
+
+/** The full model and image-only rows of an ablation table carry that table's paper figure. */
+function withPaper(s: VariantStats, table: TableKey): VariantStats {
+  const v = s.variant;
+  let paper = s.paper;
+  if (table === 'table5') paper = v.id === 'm2fn' ? { sprc: 0.63, lcc: 0.64, source: 'Table 5, AVA, {1,0,0,0,0}' } : { sprc: 0.617, lcc: 0.622, source: 'Table 5, AVA, VGG19' };
+  if (table === 'table8') paper = v.id === 'm2fn' ? { sprc: 0.561, lcc: 0.53, source: 'Table 8 (ALL)' } : { sprc: 0.456, lcc: 0.435, source: 'Table 8 (None)' };
+  return { ...s, paper };
+}
+
+function osLine(): string {
+  return `${process.platform} ${process.arch}, ${availableParallelism()} cores, Node ${process.versions.node}, onnxruntime-node CPU execution provider`;
+}
