@@ -1,5 +1,5 @@
 // Spatial attention (paper §5.2): where in the image should the attributes look?
-import { input, type Value } from '../ir.ts';
+import type { Value } from '../ir.ts';
 import { add, conv, gemm, mul, relu, reshape, softmax, unsqueeze } from '../ops/index.ts';
 import type { LayerCtx } from './context.ts';
 

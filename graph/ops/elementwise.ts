@@ -1,6 +1,5 @@
 // Elementwise ops: numpy broadcasting for binary ops, shape-preserving unary ops.
-import type { DType } from '../dtype.ts';
-import { ONNX_DTYPE } from '../dtype.ts';
+import { ONNX_DTYPE, type DType } from '../dtype.ts';
 import { constF32, type Value } from '../ir.ts';
 import { unbroadcast } from './grad-util.ts';
 import { broadcast, fmt } from '../shape.ts';

@@ -1,7 +1,7 @@
 // Neural-network ops: convolution, pooling, normalisation, dense layers, softmax, dropout.
 import { constF32, constI64, constant, type Shape, type Value } from '../ir.ts';
-import { div, equal, cast, mul, sub, exp } from './elementwise.ts';
-import { expandLike, unbroadcast } from './grad-util.ts';
+import { cast, equal, exp, mul, sub } from './elementwise.ts';
+import { unbroadcast } from './grad-util.ts';
 import { reduceSum, reshape, shapeOf, slice, transpose } from './tensor.ts';
 import { fmt, normAxis } from '../shape.ts';
 import { apply, apply1, defineOp, type GradCtx, type InferCtx } from './registry.ts';

@@ -1,10 +1,9 @@
 // Ops that move, reshape and reduce data without arithmetic on neighbours.
-import { constI64, type Dim, type Shape, type Value } from '../ir.ts';
+import { constI64, type Dim, type Node, type Shape, type Value } from '../ir.ts';
 import { fmt, normAxis, product } from '../shape.ts';
 import { div } from './elementwise.ts';
 import { countOf, expandLike, reshapeLike, unbroadcast } from './grad-util.ts';
 import { apply1, defineOp, type InferCtx } from './registry.ts';
-import type { Node } from '../ir.ts';
 
 /** The reduced gradient with the reduced axes back as size-1 dims, ready to broadcast. */
 function keepReduced(dy: Value, node: Node, axes: number[], x: Value): Value {

@@ -44,6 +44,8 @@ export class TrainEngine {
     private readonly evalInputs: string[],
     private readonly stepInputs: string[],
     readonly predictionName: string,
+    /** Optimizer state tensors: fed to the optimizer only, never to the model graphs. */
+    private readonly states: Set<string>,
   ) {}
 
   static async create(o: EngineOptions): Promise<TrainEngine> {
@@ -60,13 +62,14 @@ export class TrainEngine {
       slots.set(v.name!, { name: v.name!, shape, cur: Float32Array.from(init), next: new Float32Array(size) });
     }
     const updated = fused.outputs.slice(1).map((v) => v.name!.replace(/_new$/, ''));
+    const states = new Set(fused.states.map((v) => v.name!));
     const evalSpec = evalModel(o.setup);
     const evaluator = await open(evalSpec, 'eval_model');
     const evalInputs = evalSpec.inputs.map((v) => v.name!);
     const predictionName = evalSpec.outputs[1].name!;
     if (o.mode === 'fused') {
       const session = await open(fused, 'train_step');
-      const engine = new TrainEngine(session, null, evaluator, updated, trainables, new Map(), evalInputs, fused.inputs.map((v) => v.name!), predictionName);
+      const engine = new TrainEngine(session, null, evaluator, updated, trainables, new Map(), evalInputs, fused.inputs.map((v) => v.name!), predictionName, states);
       slots.forEach((s, k) => engine.slots.set(k, s));
       return engine;
     }
@@ -82,6 +85,7 @@ export class TrainEngine {
       evalInputs,
       training.inputs.map((v) => v.name!),
       predictionName,
+      states,
     );
     slots.forEach((s, k) => engine.slots.set(k, s));
     return engine;
@@ -98,6 +102,14 @@ export class TrainEngine {
     return feeds;
   }
 
+  /** The feeds a model graph declares: its batch inputs plus every parameter and statistic. */
+  private modelFeeds(feeds: Record<string, ort.Tensor>, batchInputs: string[]): Record<string, ort.Tensor> {
+    const out: Record<string, ort.Tensor> = {};
+    for (const name of batchInputs) if (feeds[name]) out[name] = feeds[name];
+    for (const name of this.slots.keys()) if (!this.states.has(name)) out[name] = feeds[name];
+    return out;
+  }
+
   /** One optimisation step; returns the batch loss. */
   async step(batch: Batch, lr: number, step: number): Promise<number> {
     const scalars = { lr: new ort.Tensor('float32', Float32Array.of(lr), []), step: new ort.Tensor('float32', Float32Array.of(step), []) };
@@ -111,9 +123,9 @@ export class TrainEngine {
     } else {
       const fetches: Record<string, ort.Tensor | null> = { loss: null };
       for (const name of this.trainables) fetches[gradName(name)] = new ort.Tensor('float32', this.grads.get(name)!, this.slots.get(name)!.shape);
-      const stats = this.updated.filter((n) => !this.trainables.includes(n) && !/\.(adam_m|adam_v|momentum)$/.test(n));
+      const stats = this.updated.filter((n) => !this.trainables.includes(n) && !this.states.has(n));
       for (const name of stats) fetches[newName(name)] = this.tensor(name, 'next');
-      const out = await this.step_.run(pick(feeds, this.stepInputs, this.slots), fetches);
+      const out = await this.step_.run(this.modelFeeds(feeds, this.stepInputs), fetches);
       loss = (out.loss.data as Float32Array)[0];
       const optFeeds: Record<string, ort.Tensor> = { ...scalars };
       const optFetches: Record<string, ort.Tensor> = {};
@@ -134,7 +146,7 @@ export class TrainEngine {
 
   /** Loss and predictions with running statistics (no update). */
   async evaluate(batch: Batch): Promise<{ loss: number; prediction: Float32Array }> {
-    const out = await this.evaluator.run(pick({ ...this.paramFeeds(), ...batch.feeds }, this.evalInputs, this.slots), ['loss', this.predictionName]);
+    const out = await this.evaluator.run(this.modelFeeds({ ...this.paramFeeds(), ...batch.feeds }, this.evalInputs), ['loss', this.predictionName]);
     return { loss: (out.loss.data as Float32Array)[0], prediction: out[this.predictionName].data as Float32Array };
   }
 
@@ -148,12 +160,4 @@ export class TrainEngine {
     await this.optimizer?.release();
     await this.evaluator.release();
   }
-}
-
-/** The feeds a session declares: its batch inputs plus every parameter-like tensor it reads. */
-function pick(feeds: Record<string, ort.Tensor>, batchInputs: string[], slots: Map<string, Slot>): Record<string, ort.Tensor> {
-  const out: Record<string, ort.Tensor> = {};
-  for (const name of batchInputs) if (feeds[name]) out[name] = feeds[name];
-  for (const name of slots.keys()) if (!/\.(adam_m|adam_v|momentum)$/.test(name)) out[name] = feeds[name];
-  return out;
 }
