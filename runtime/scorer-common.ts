@@ -1,10 +1,14 @@
 // The parts of a scorer that do not depend on where it runs: choosing the text encoder, checking
-// an ORT session against its card, validating tensors before a run. Shared by node.ts and web.ts
-// (so both refuse the same inputs with the same messages); no Node APIs and no ORT import, since
-// onnxruntime-node and onnxruntime-web are different packages with the same session shape.
-import type { ModelCard } from './card.ts';
+// an ORT session against its card, validating tensors before a run, and the scorer itself
+// (batching, attribute encoding, concurrent decoding, the run). Shared by node.ts and web.ts (so
+// both refuse the same inputs with the same messages); no Node APIs and no ORT import, since
+// onnxruntime-node and onnxruntime-web are different packages with the same session shape: each
+// platform passes in its image decoder, its Tensor constructor and its default concurrency.
+import { encodeAttributes, encodeAttributesBatch, type Attributes } from './attributes.ts';
+import type { ModelCard, Preprocessing } from './card.ts';
 import { M2fnInputError } from './errors.ts';
 import { HashingTextEncoder, HASHING_TEXT_ENCODER_ID } from './hashing-text-encoder.ts';
+import { readScores, type Score } from './results.ts';
 import { attributeDim, auxDim } from './schema.ts';
 import type { TextEncoder } from './text.ts';
 
@@ -97,4 +101,115 @@ export function checkTensors(card: ModelCard, image: Float32Array, aux: Float32A
 export function checkBatchOptions(batchSize: number, concurrency: number): void {
   if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
   if (!(Number.isInteger(concurrency) && concurrency > 0)) throw new Error(`concurrency must be a positive integer, got ${concurrency}`);
+}
+
+/** The slice of an ORT tensor the scorer uses; both packages' Tensor classes fit. */
+export interface TensorLike {
+  readonly data: unknown;
+  dispose(): void;
+}
+
+/** The slice of an ORT session the scorer uses; both packages' InferenceSession classes fit. */
+export interface ScorerSession extends SessionNames {
+  run(feeds: Record<string, TensorLike>, fetches: string[]): Promise<Record<string, TensorLike>>;
+  release(): Promise<void>;
+}
+
+/** What a platform (Node, browser) gives the shared scorer; `I` is the image input it accepts. */
+export interface ScorerPlatform<I> {
+  /** Decodes one image into `out` at `offset` as the model's normalised [3, size, size] input. */
+  imageToTensor(image: I, pre: Preprocessing, opts: { label: string; out: Float32Array; offset: number }): Promise<unknown>;
+  /** The image's name in errors; `index` is its place among the caller's items. */
+  describeImage(image: I, index?: number): string;
+  /** A float32 tensor of the platform's ORT package. */
+  tensor(data: Float32Array, dims: number[]): TensorLike;
+  /** Cores to decode on; scoreMany's default concurrency is min(4, this). Asked only when needed. */
+  cores(): number;
+}
+
+/**
+ * The scorer for both platforms: one ORT session and its card. node.ts and web.ts wrap it in their
+ * own public types (Scorer, WebScorer); `I` is the image input, `EP` the execution provider names.
+ */
+export class ScorerCore<I, EP extends string> {
+  private closed = false;
+  private readonly auxDim: number;
+  private readonly imageSize: number;
+
+  constructor(
+    readonly card: ModelCard,
+    private readonly session: ScorerSession,
+    readonly ep: EP,
+    readonly fallbackFrom: { ep: EP; reason: string } | undefined,
+    private readonly encoder: TextEncoder | null,
+    private readonly platform: ScorerPlatform<I>,
+  ) {
+    this.auxDim = card.auxSchema ? auxDim(card.auxSchema) : 0;
+    this.imageSize = 3 * card.preprocessing.size ** 2;
+  }
+
+  async score(image: I, attributes?: Attributes): Promise<Score> {
+    this.assertOpen();
+    // A lone item is not "item #0" in errors: the caller knows which one it passed.
+    return (await this.scoreBatch([{ image, attributes }], null, 1))[0];
+  }
+
+  async scoreMany(items: { image: I; attributes?: Attributes }[], opts: { batchSize?: number; concurrency?: number } = {}): Promise<Score[]> {
+    this.assertOpen();
+    if (!Array.isArray(items)) throw new M2fnInputError(`scoreMany expects an array of { image, attributes }`);
+    const batchSize = opts.batchSize ?? 16;
+    const concurrency = opts.concurrency ?? Math.min(4, this.platform.cores());
+    checkBatchOptions(batchSize, concurrency);
+    const results: Score[] = [];
+    for (let start = 0; start < items.length; start += batchSize) {
+      results.push(...(await this.scoreBatch(items.slice(start, start + batchSize), start, concurrency)));
+    }
+    return results;
+  }
+
+  /** `first`: index of batch[0] among the caller's items, for error messages; null for a lone item. */
+  private async scoreBatch(batch: { image: I; attributes?: Attributes }[], first: number | null, concurrency: number): Promise<Score[]> {
+    const n = batch.length;
+    const schema = this.card.auxSchema;
+    // Models without aux ignore attributes, so one call site can compare image-only baselines.
+    const aux = !schema
+      ? null
+      : first === null
+        ? await encodeAttributes(schema, batch[0].attributes ?? {}, this.encoder ?? NO_TEXT)
+        : await encodeAttributesBatch(schema, batch.map((it) => it.attributes ?? {}), this.encoder ?? NO_TEXT, { firstIndex: first });
+    const image = new Float32Array(n * this.imageSize);
+    await mapBounded(batch, concurrency, (item, i) =>
+      this.platform.imageToTensor(item.image, this.card.preprocessing, {
+        label: this.platform.describeImage(item.image, first === null ? undefined : first + i),
+        out: image,
+        offset: i * this.imageSize,
+      }),
+    );
+    return this.scoreTensors(image, aux, n);
+  }
+
+  async scoreTensors(image: Float32Array, aux: Float32Array | null, n: number): Promise<Score[]> {
+    this.assertOpen();
+    const { inputs, preprocessing } = this.card;
+    const withAux = checkTensors(this.card, image, aux, n);
+    const feeds: Record<string, TensorLike> = {
+      [inputs.image.name]: this.platform.tensor(image, [n, 3, preprocessing.size, preprocessing.size]),
+    };
+    if (withAux && inputs.aux && aux) feeds[inputs.aux.name] = this.platform.tensor(aux, [n, this.auxDim]);
+    const out = await this.session.run(feeds, [this.card.output.name]);
+    const tensor = out[this.card.output.name];
+    const scores = readScores(this.card, tensor.data as Float32Array, n);
+    tensor.dispose();
+    return scores;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.session.release();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error(`scorer for model "${this.card.model}" is closed`);
+  }
 }

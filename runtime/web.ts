@@ -6,11 +6,9 @@
 // graph/ or tools/ (test/web/boundaries.test.ts follows every import from here).
 import * as ort from 'onnxruntime-web';
 import type { ModelCard } from './card.ts';
-import { encodeAttributes, encodeAttributesBatch, type Attributes } from './attributes.ts';
-import { M2fnInputError } from './errors.ts';
-import { readScores, type Score } from './results.ts';
-import { auxDim } from './schema.ts';
-import { checkBatchOptions, checkSessionNames, checkTensors, mapBounded, NO_TEXT, pickTextEncoder } from './scorer-common.ts';
+import type { Attributes } from './attributes.ts';
+import type { Score } from './results.ts';
+import { checkSessionNames, pickTextEncoder, ScorerCore, type ScorerPlatform } from './scorer-common.ts';
 import type { TextEncoder } from './text.ts';
 import { describeWebImage, imageToTensorWeb, type WebImageInput } from './web/image.ts';
 import { readWebModel, type WebModelSource } from './web/model-source.ts';
@@ -83,7 +81,7 @@ export async function loadWeb(source: WebModelSource, opts: WebLoadOptions = {})
     await opened.session.release();
     throw e;
   }
-  return new BrowserScorer(card, opened.session, opened.ep, opened.fallbackFrom, encoder);
+  return new ScorerCore(card, opened.session, opened.ep, opened.fallbackFrom, encoder, BROWSER);
 }
 
 const warned = new Set<string>();
@@ -118,88 +116,13 @@ async function openWebSession(model: Uint8Array, file: string, ep: WebExecutionP
   return { session, ep: 'wasm' as const, fallbackFrom: { ep, reason } };
 }
 
-class BrowserScorer implements WebScorer {
-  private closed = false;
-  private readonly auxDim: number;
-  private readonly imageSize: number;
-
-  constructor(
-    readonly card: ModelCard,
-    private readonly session: ort.InferenceSession,
-    readonly ep: WebExecutionProvider,
-    readonly fallbackFrom: { ep: WebExecutionProvider; reason: string } | undefined,
-    private readonly encoder: TextEncoder | null,
-  ) {
-    this.auxDim = card.auxSchema ? auxDim(card.auxSchema) : 0;
-    this.imageSize = 3 * card.preprocessing.size ** 2;
-  }
-
-  async score(image: WebImageInput, attributes?: Attributes): Promise<Score> {
-    this.assertOpen();
-    // A lone item is not "item #0" in errors: the caller knows which one it passed.
-    return (await this.scoreBatch([{ image, attributes }], null, 1))[0];
-  }
-
-  async scoreMany(items: WebScoreItem[], opts: { batchSize?: number; concurrency?: number } = {}): Promise<Score[]> {
-    this.assertOpen();
-    if (!Array.isArray(items)) throw new M2fnInputError(`scoreMany expects an array of { image, attributes }`);
-    const batchSize = opts.batchSize ?? 16;
-    const cores = typeof navigator !== 'undefined' && navigator.hardwareConcurrency ? navigator.hardwareConcurrency : 4;
-    const concurrency = opts.concurrency ?? Math.min(4, cores);
-    checkBatchOptions(batchSize, concurrency);
-    const results: Score[] = [];
-    for (let start = 0; start < items.length; start += batchSize) {
-      results.push(...(await this.scoreBatch(items.slice(start, start + batchSize), start, concurrency)));
-    }
-    return results;
-  }
-
-  /** `first`: index of batch[0] among the caller's items, for error messages; null for a lone item. */
-  private async scoreBatch(batch: WebScoreItem[], first: number | null, concurrency: number): Promise<Score[]> {
-    const n = batch.length;
-    const schema = this.card.auxSchema;
-    // Models without aux ignore attributes, so one call site can compare image-only baselines.
-    const aux = !schema
-      ? null
-      : first === null
-        ? await encodeAttributes(schema, batch[0].attributes ?? {}, this.encoder ?? NO_TEXT)
-        : await encodeAttributesBatch(schema, batch.map((it) => it.attributes ?? {}), this.encoder ?? NO_TEXT, { firstIndex: first });
-    const image = new Float32Array(n * this.imageSize);
-    await mapBounded(batch, concurrency, (item, i) =>
-      imageToTensorWeb(item.image, this.card.preprocessing, {
-        label: describeWebImage(item.image, first === null ? undefined : first + i),
-        out: image,
-        offset: i * this.imageSize,
-      }),
-    );
-    return this.scoreTensors(image, aux, n);
-  }
-
-  async scoreTensors(image: Float32Array, aux: Float32Array | null, n: number): Promise<Score[]> {
-    this.assertOpen();
-    const { inputs, preprocessing } = this.card;
-    checkTensors(this.card, image, aux, n);
-    const feeds: Record<string, ort.Tensor> = {
-      [inputs.image.name]: new ort.Tensor('float32', image, [n, 3, preprocessing.size, preprocessing.size]),
-    };
-    if (inputs.aux && aux) feeds[inputs.aux.name] = new ort.Tensor('float32', aux, [n, this.auxDim]);
-    const out = await this.session.run(feeds, [this.card.output.name]);
-    const tensor = out[this.card.output.name];
-    const scores = readScores(this.card, tensor.data as Float32Array, n);
-    tensor.dispose();
-    return scores;
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.session.release();
-  }
-
-  private assertOpen(): void {
-    if (this.closed) throw new Error(`scorer for model "${this.card.model}" is closed`);
-  }
-}
+/** The browser platform: images through createImageBitmap and a canvas, tensors of onnxruntime-web. */
+const BROWSER: ScorerPlatform<WebImageInput> = {
+  imageToTensor: imageToTensorWeb,
+  describeImage: describeWebImage,
+  tensor: (data, dims) => new ort.Tensor('float32', data, dims),
+  cores: () => (typeof navigator !== 'undefined' && navigator.hardwareConcurrency ? navigator.hardwareConcurrency : 4),
+};
 
 // The shared pieces, for apps that prepare inputs themselves or validate cards offline.
 export type { Score, RegressionScore, DistributionScore } from './results.ts';
