@@ -3,6 +3,7 @@
 import { attributeDim, auxDim, type AuxAttribute, type AuxSchema } from './schema.ts';
 import type { TextEncoder } from './text.ts';
 import { M2fnInputError } from './errors.ts';
+import { editDistance } from './strings.ts';
 
 export type Attributes = Record<string, unknown>;
 
@@ -218,14 +219,4 @@ function closest(key: string, names: string[]): string | undefined {
   const best = Math.min(...scored.map(([, d]) => d));
   const at = scored.filter(([, d]) => d === best);
   return at.length === 1 ? at[0][0] : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length];
 }

@@ -4,6 +4,10 @@
 import { createRequire } from 'node:module';
 import sharp from 'sharp';
 import { createWorker, type Worker } from 'tesseract.js';
+import { editDistance } from '../../runtime/strings.ts';
+
+/** Levenshtein distance, shared with the runtime's did-you-mean hints. */
+export { editDistance };
 
 const require = createRequire(import.meta.url);
 
@@ -38,17 +42,6 @@ export async function createOcr(): Promise<OcrEngine> {
       await worker.terminate();
     },
   };
-}
-
-/** Levenshtein distance between two strings (characters). */
-export function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length];
 }
 
 /** Character error rate: edits over reference length, after case and whitespace normalisation. */
