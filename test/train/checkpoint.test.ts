@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { createHash } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { throwsMatching } from './assertions.ts';
 import {
   assertCompatible, canonicalJson, configHash, readCheckpoint, writeCheckpoint, type Checkpoint, type CheckpointMeta,
 } from '../../tools/train/checkpoint.ts';
@@ -60,17 +61,6 @@ function assertSameCheckpoint(got: Checkpoint, want: Checkpoint): void {
     // Byte equality also distinguishes -0 from 0.
     assert.ok(Buffer.from(g.data.buffer, g.data.byteOffset, g.data.byteLength).equals(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)), name);
   }
-}
-
-function throwsMatching(fn: () => unknown, re: RegExp, what: string): void {
-  try {
-    fn();
-  } catch (e) {
-    const msg = (e as Error).message;
-    if (!re.test(msg)) assert.unreachable(`${what}: message "${msg}" does not match ${re}`);
-    return;
-  }
-  assert.unreachable(`${what}: did not throw`);
 }
 
 test('round trip keeps meta, tensor order, shapes and exact bytes', async () => {

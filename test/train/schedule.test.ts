@@ -1,22 +1,8 @@
 // Learning-rate schedules against values worked out by hand (in the comments).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { near, throwsMatching } from './assertions.ts';
 import { learningRate, parseSchedule } from '../../tools/train/schedule.ts';
-
-function near(actual: number, expected: number, tol: number, what = ''): void {
-  if (!(Math.abs(actual - expected) <= tol)) assert.unreachable(`${what} got ${actual}, expected ${expected} (tol ${tol})`);
-}
-
-function throwsMatching(fn: () => unknown, re: RegExp, what: string): void {
-  try {
-    fn();
-  } catch (e) {
-    const msg = (e as Error).message;
-    if (!re.test(msg)) assert.unreachable(`${what}: message "${msg}" does not match ${re}`);
-    return;
-  }
-  assert.unreachable(`${what}: did not throw`);
-}
 
 test('constant', () => {
   for (const s of [0, 7, 999]) assert.is(learningRate(0.01, { kind: 'constant' }, s, 1000), 0.01);

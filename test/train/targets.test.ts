@@ -2,23 +2,10 @@
 // math.erfc, printed to 16 digits) and from the definitions worked by hand in the comments.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { near, throwsMatching } from './assertions.ts';
 import { ctrToDistribution, distributionToCtr, erf, erfc, fitBuckets, normalCdf, type Buckets } from '../../tools/train/targets.ts';
 
-function near(actual: number, expected: number, tol: number, what = ''): void {
-  if (!(Math.abs(actual - expected) <= tol)) assert.unreachable(`${what} got ${actual}, expected ${expected} (tol ${tol})`);
-}
 const rel = (actual: number, expected: number, tol: number, what = '') => near(actual / expected, 1, tol, what);
-
-function throwsMatching(fn: () => unknown, re: RegExp, what: string): void {
-  try {
-    fn();
-  } catch (e) {
-    const msg = (e as Error).message;
-    if (!re.test(msg)) assert.unreachable(`${what}: message "${msg}" does not match ${re}`);
-    return;
-  }
-  assert.unreachable(`${what}: did not throw`);
-}
 
 // Hand-made buckets, independent of fitBuckets: edges 10^(-3 + 0.2 i), i = 0..10 (0.001 … 0.1),
 // so each bucket is 0.2 decades = 0.4605 wide in ln-CTR; centres 10^(-2.9 + 0.2 k).
