@@ -1,7 +1,8 @@
 // The dataset manifest contract between the data pipeline and `ort-train`: a directory holding
-// dataset.json and one JSONL file per split. `readManifest` checks every row and reports each
+// dataset.json and one JSONL (or Parquet) file per split. `readManifest` checks every row and reports each
 // problem with file, line and reason; it never drops a row quietly.
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { join, isAbsolute, normalize, sep } from 'node:path';
 import type { AuxAttribute, AuxSchema } from '../../runtime/schema.ts';
 import { writeFileAtomic } from './atomic.ts';
@@ -138,11 +139,56 @@ export function readDatasetJson(dir: string): DatasetJson {
   return v as DatasetJson;
 }
 
-/** Read and check one split. Throws ManifestError listing every problem (file:line: reason). */
+/** Read and check one JSONL split. Throws ManifestError listing every problem (file:line: reason). */
 export function readManifest(dir: string, split: SplitName): LoadedSplit {
+  const { dataset, file } = splitFile(dir, split);
+  if (file.endsWith('.parquet')) throw new ManifestError([`${file}: a Parquet split — read it with loadManifest()`]);
+  const entries = readFileSync(file, 'utf8')
+    .split('\n')
+    .map((line, i) => ({ line, where: `${file}:${i + 1}` }))
+    .filter((e) => e.line.trim() !== '')
+    .map(({ line, where }) => {
+      try {
+        return { where, row: JSON.parse(line) as unknown };
+      } catch (e) {
+        return { where, error: `not valid JSON: ${(e as Error).message}` };
+      }
+    });
+  return checkRows(dir, dataset, split, entries);
+}
+
+/**
+ * Read and check one split, JSONL or Parquet (by the split file's extension). Parquet rows have
+ * the JSONL rows' fields as columns, with `attributes` a struct column; int64 values become
+ * numbers. Problems name the file and the row number (1-based).
+ */
+export async function loadManifest(dir: string, split: SplitName): Promise<LoadedSplit> {
+  const { dataset, file } = splitFile(dir, split);
+  if (!file.endsWith('.parquet')) return readManifest(dir, split);
+  let objects: Record<string, unknown>[];
+  try {
+    objects = (await parquetReadObjects({ file: await asyncBufferFromFile(file) })) as Record<string, unknown>[];
+  } catch (e) {
+    throw new ManifestError([`${file}: not a readable Parquet file: ${(e as Error).message}`]);
+  }
+  const plain = (v: unknown): unknown =>
+    typeof v === 'bigint' ? Number(v) : Array.isArray(v) ? v.map(plain) : isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)])) : v;
+  const entries = objects.map((o, i) => {
+    // Absent optional fields come back as null columns; JSONL rows would simply lack them.
+    const row = Object.fromEntries(Object.entries(plain(o) as Record<string, unknown>).filter(([, v]) => v !== null));
+    return { where: `${file}: row ${i + 1}`, row: row as unknown };
+  });
+  return checkRows(dir, dataset, split, entries);
+}
+
+function splitFile(dir: string, split: SplitName) {
   const dataset = readDatasetJson(dir);
   const file = join(dir, dataset.splits[split]);
   if (!existsSync(file)) throw new ManifestError([`${file}: split "${split}" file not found`]);
+  return { dataset, file };
+}
+
+function checkRows(dir: string, dataset: DatasetJson, split: SplitName, entries: { where: string; row?: unknown; error?: string }[]): LoadedSplit {
   const seen = new Map<string, boolean>();
   const imageExists = (rel: string) => {
     let ok = seen.get(rel);
@@ -156,16 +202,10 @@ export function readManifest(dir: string, split: SplitName): LoadedSplit {
   const problems: string[] = [];
   const rows: DatasetRow[] = [];
   const ids = new Set<string>();
-  const lines = readFileSync(file, 'utf8').split('\n');
-  lines.forEach((line, i) => {
-    if (line.trim() === '') return;
-    const where = `${file}:${i + 1}`;
-    let row: unknown;
-    try {
-      row = JSON.parse(line);
-    } catch (e) {
-      problems.push(`${where}: not valid JSON: ${(e as Error).message}`);
-      return;
+  for (const { where, row, error } of entries) {
+    if (error) {
+      problems.push(`${where}: ${error}`);
+      continue;
     }
     const p = checkRow(where, row, dataset, imageExists);
     const id = isObject(row) ? row.id : undefined;
@@ -175,7 +215,7 @@ export function readManifest(dir: string, split: SplitName): LoadedSplit {
     }
     if (p.length) problems.push(...p);
     else rows.push(row as unknown as DatasetRow);
-  });
+  }
   if (problems.length) throw new ManifestError(problems);
   return { dir, dataset, split, rows };
 }

@@ -15,7 +15,7 @@ import type { ExecutionProvider } from '../../runtime/execution.ts';
 import { HashingTextEncoder } from '../../runtime/hashing-text-encoder.ts';
 import type { TextEncoder } from '../../runtime/text.ts';
 import { preprocessingFor } from '../../graph/export.ts';
-import { readManifest, type LoadedSplit } from '../data/manifest.ts';
+import { loadManifest, type LoadedSplit } from '../data/manifest.ts';
 import { pearson, spearman } from '../eval/metrics.ts';
 import { assertCompatible, configHash, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.ts';
 import { renderLearningCurve } from './curve.ts';
@@ -97,7 +97,7 @@ interface Data {
 }
 
 async function loadData(o: TrainOptions, log: (s: string) => void): Promise<Data> {
-  const trainSplit = readManifest(o.data, 'train');
+  const trainSplit = await loadManifest(o.data, 'train');
   let trainRows = trainSplit.rows;
   let valSplit: LoadedSplit | null = null;
   let valRows: LoadedSplit['rows'] = [];
@@ -105,7 +105,7 @@ async function loadData(o: TrainOptions, log: (s: string) => void): Promise<Data
     ({ train: trainRows, val: valRows } = holdOutByImage(trainSplit.rows, o.validation.fraction, o.seed));
     valSplit = trainSplit;
   } else if (o.validation.kind === 'test') {
-    valSplit = readManifest(o.data, 'test');
+    valSplit = await loadManifest(o.data, 'test');
     valRows = valSplit.rows;
   }
   if (trainRows.length < 2) throw new Error(`${o.data}: ${trainRows.length} training rows — need at least 2`);
@@ -181,8 +181,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const expected = new Map([...stepSpec.paramOrder!, ...stepSpec.states].map((v) => [v.name!, v.shape as number[]]));
   if (resumed) assertCompatible(resumed, hash, expected, lastPath, identity);
 
-  mkdirSync(ckptDir, { recursive: true });
   const data = await loadData(o, say);
+  mkdirSync(ckptDir, { recursive: true });
   try {
     const initial = new Map<string, Float32Array>();
     if (resumed) for (const [k, t] of resumed.tensors) initial.set(k, t.data);
