@@ -1,5 +1,8 @@
 // npm run bench:train — CPU training img/s (fused forward + backward + AdamW step) for the two
-// reference configs, as ratios against PyTorch eager with Adam on this machine kind, with peak RSS.
+// reference configs, as ratios against PyTorch eager with Adam (recorded on this machine kind, and
+// measured on this machine when available), with peak RSS.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { configAuxDim } from '../graph/models/config.ts';
 import { DEFAULT_OPTIMIZER } from '../graph/training/optimizers.ts';
@@ -7,6 +10,9 @@ import { TrainEngine, type Batch, type StepMode } from '../tools/train/engine.ts
 import { BENCH_CONFIGS, peakRssMB } from './configs.ts';
 
 const only = process.argv[2];
+// PyTorch eager on this same machine, when bench/reference/torch_cpu.py has measured it.
+const referenceFile = join(process.env.M2FN_REFERENCE_DIR ?? '/tmp/m2fn-torch-ref', 'torch.json');
+const sameMachine: Record<string, { torch_train_img_s: number; torch: string }> = existsSync(referenceFile) ? JSON.parse(readFileSync(referenceFile, 'utf8')) : {};
 const mode = (process.env.M2FN_STEP_MODE ?? 'fused') as StepMode;
 const threads = Number(process.env.M2FN_THREADS ?? 0) || undefined;
 const results: Record<string, unknown> = {};
@@ -36,10 +42,12 @@ for (const bc of BENCH_CONFIGS.filter((c) => !only || c.name === only)) {
   const t0 = performance.now();
   for (let s = 0; s < steps; s++) await engine.step(batch, 1e-4, s + 2);
   const imgPerS = (N * steps) / ((performance.now() - t0) / 1000);
+  const torch = sameMachine[bc.name];
   results[bc.name] = {
     img_per_s: +imgPerS.toFixed(2),
-    reference_torch_eager_adam_img_per_s: bc.reference.torchTrain,
-    ratio_vs_torch: +(imgPerS / bc.reference.torchTrain).toFixed(3),
+    ...(torch ? { torch_same_machine_img_per_s: torch.torch_train_img_s, torch_version: torch.torch, ratio_vs_torch_same_machine: +(imgPerS / torch.torch_train_img_s).toFixed(3) } : {}),
+    recorded_torch_eager_adam_img_per_s: bc.reference.torchTrain,
+    ratio_vs_recorded_torch: +(imgPerS / bc.reference.torchTrain).toFixed(3),
     goal_ratio: 1.4,
     batch: N,
     steps,

@@ -44,4 +44,6 @@ for name in sys.argv[2:] or CONFIGS:
                       dynamic_axes={'image': {0: 'N'}, 'aux': {0: 'N'}, 'ctr': {0: 'N'}})
     results[name] = dict(torch_train_img_s=round(train, 2), torch_infer_img_s=round(infer, 2), onnx=path, threads=torch.get_num_threads(), torch=torch.__version__)
     print(name, results[name], file=sys.stderr, flush=True)
+with open(os.path.join(out_dir, 'torch.json'), 'w') as f:
+    json.dump(results, f)
 print(json.dumps(results))
