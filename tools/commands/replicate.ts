@@ -21,6 +21,7 @@ interface Args {
   datasets?: string[];
   resamples?: number;
   threads?: number;
+  ep: 'cpu' | 'webgpu' | 'cuda';
   'keep-runs': boolean;
   'list': boolean;
 }
@@ -43,6 +44,7 @@ export const replicateCommand: CommandModule<object, Args> = {
       .option('datasets', { type: 'string', array: true, choices: ['100+', '500+'], describe: 'only these datasets' })
       .option('resamples', { type: 'number', describe: 'bootstrap resamples' })
       .option('threads', { type: 'number', describe: 'ONNX Runtime intra-op threads (default: one per core)' })
+      .option('ep', { choices: ['cpu', 'webgpu', 'cuda'] as const, default: 'cpu' as const, describe: 'execution provider for training and scoring' })
       .option('keep-runs', { type: 'boolean', default: false, describe: 'keep checkpoints and image caches of every run' })
       .option('list', { type: 'boolean', default: false, describe: 'print the variant list and exit' })
       .example('$0 replicate --out docs/replication', 'the CPU protocol on a synthesized world (under an hour on 2 cores)')
@@ -58,7 +60,7 @@ export const replicateCommand: CommandModule<object, Args> = {
     const data: Partial<Record<DatasetKey, string>> = {};
     if (a['data-100']) data['100+'] = a['data-100'];
     if (a['data-500']) data['500+'] = a['data-500'];
-    const run = await replicate({ protocol, work: a.work ?? join(a.out, 'work'), data, threads: a.threads, keepRuns: a['keep-runs'] });
+    const run = await replicate({ protocol, work: a.work ?? join(a.out, 'work'), data, threads: a.threads, ep: a.ep, keepRuns: a['keep-runs'] });
     const command = `m2fn ${process.argv.slice(2).join(' ')}`;
     const r = await writeReport(run, a.out, { command });
     for (const [k, h] of Object.entries(r.headline)) {

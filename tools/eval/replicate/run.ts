@@ -58,6 +58,8 @@ export interface ReplicateOptions {
   /** Prepared datasets to use instead of synthesizing the protocol's world. */
   data?: Partial<Record<DatasetKey, string>>;
   threads?: number;
+  /** Execution provider for training and scoring (default cpu). */
+  ep?: 'cpu' | 'webgpu' | 'cuda';
   /** Keep each run's checkpoints and image cache (default: only inference.onnx and logs stay). */
   keepRuns?: boolean;
   log?: (line: string) => void;
@@ -229,7 +231,7 @@ async function runTrained(o: ReplicateOptions, v: Variant, seed: number, data: D
   const result = await train({
     data: dir, out: runDir, config, loss, optimizer: { ...DEFAULT_OPTIMIZER }, lr: s.lr,
     schedule: { kind: 'cosine', warmup: Math.min(s.warmupSteps, Math.floor(steps / 4)) },
-    epochs: s.epochs, batchSize: s.batchSize, seed, ep: 'cpu', threads: o.threads, mode: 'fused',
+    epochs: s.epochs, batchSize: s.batchSize, seed, ep: o.ep ?? 'cpu', threads: o.threads, mode: 'fused',
     validation: { kind: 'none' }, patience: 0, selectBy: 'loss', resume: false, force: true, checkpointEvery: 0,
     freezeBackboneEpochs: 0, bnMomentum: 0.1, textEncoder: textEncoderFor(ds.auxSchema), quiet: true,
   });
@@ -238,7 +240,7 @@ async function runTrained(o: ReplicateOptions, v: Variant, seed: number, data: D
     rmSync(join(runDir, 'checkpoints'), { recursive: true, force: true });
     rmSync(join(runDir, 'cache'), { recursive: true, force: true });
   }
-  const { predictions } = await evaluateModel(runDir, dir, { split: 'test', resamples: 1, load: { threads: o.threads } });
+  const { predictions } = await evaluateModel(runDir, dir, { split: 'test', resamples: 1, load: { ep: o.ep ?? 'cpu', threads: o.threads } });
   const test = readManifest(dir, 'test');
   return { predicted: predictions.predicted, predictedStd: predictions.predictedStd, info: { steps: result.steps, finalTrainLoss: result.log.at(-1)?.trainLoss, fitSeconds: fit }, test };
 }
