@@ -2,10 +2,12 @@
 // tolerance 2e-3 of the largest gradient; inputs kept ≥ 0.2 from kinks at 0).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { constF32, type Value } from '../../graph/ir.ts';
+import * as ort from 'onnxruntime-node';
+import { gradients } from '../../graph/autodiff.ts';
+import { constant, constF32, input, type Value } from '../../graph/ir.ts';
 import * as op from '../../graph/ops/index.ts';
 import { OPS } from '../../graph/ops/registry.ts';
-import { randomArray } from './helpers.ts';
+import { randomArray, relErr, run } from './helpers.ts';
 import { gradError, type GradCase } from './grad-check.ts';
 
 const TOL = 2e-3;
@@ -74,6 +76,40 @@ for (const [name, c] of Object.entries(cases)) {
     assert.ok(err < TOL, `relative error ${err.toExponential(2)}`);
   });
 }
+
+test('conv dW on a big many-channel map (the batch-swapped route) equals the direct sum Σ dY · X-shifted', async () => {
+  const [N, Ci, Co, H] = [2, 32, 2, 100]; // 10⁴ positions × 32 channels takes the batch-swapped route
+  const x = input('x', 'float32', [N, Ci, H, H]);
+  const w = input('w', 'float32', [Co, Ci, 3, 3]);
+  const y = op.conv(x, w, null, { pads: [1, 1, 1, 1] });
+  const R = constant('float32', [N, Co, H, H], randomArray(N * Co * H * H, 5));
+  const loss = op.reduceSum(op.mul(y, R), [0, 1, 2, 3], false).named('loss');
+  const dw = gradients(loss, [w]).get(w)!.named('dw');
+  const xData = randomArray(N * Ci * H * H, 6);
+  const out = await run({ name: 'dw', inputs: [x, w], outputs: [dw] }, {
+    x: new ort.Tensor('float32', xData, [N, Ci, H, H]),
+    w: new ort.Tensor('float32', randomArray(Co * Ci * 9, 7), [Co, Ci, 3, 3]),
+  });
+  const r = R.data as Float32Array;
+  const want = new Float64Array(Co * Ci * 9);
+  for (let n = 0; n < N; n++)
+    for (let co = 0; co < Co; co++)
+      for (let ci = 0; ci < Ci; ci++)
+        for (let i = 0; i < 3; i++)
+          for (let j = 0; j < 3; j++) {
+            let s = 0;
+            for (let h = 0; h < H; h++) {
+              const hx = h + i - 1;
+              if (hx < 0 || hx >= H) continue;
+              for (let v = 0; v < H; v++) {
+                const vx = v + j - 1;
+                if (vx >= 0 && vx < H) s += r[((n * Co + co) * H + h) * H + v] * xData[((n * Ci + ci) * H + hx) * H + vx];
+              }
+            }
+            want[((co * Ci + ci) * 3 + i) * 3 + j] += s;
+          }
+  assert.ok(relErr(out.dw.data as Float32Array, want) < 1e-4, `relative error ${relErr(out.dw.data as Float32Array, want)}`);
+});
 
 test('the checker can fail: a deliberately wrong rule is caught', async () => {
   const tanh = OPS.get('Tanh')!;
