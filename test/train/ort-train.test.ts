@@ -1,9 +1,10 @@
 // ort-train end to end on a synthetic ad world: learning, determinism, kill and resume, bad input.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { readOnnx } from '../../graph/serialize.ts';
 import { readCheckpoint } from '../../tools/train/checkpoint.ts';
 import { tmp } from '../graph/helpers.ts';
 import { ortTrain, SMALL_MODEL, testDataset } from './world.ts';
@@ -56,6 +57,19 @@ test('SIGKILL mid-epoch, then --resume: continues from the last checkpoint and e
   assert.is(resumed.status, 0, resumed.stderr);
   assert.equal(log(killed), log(whole).map((e: Record<string, number>) => ({ ...e, imgPerS: log(killed).find((k: { epoch: number }) => k.epoch === e.epoch).imgPerS, seconds: log(killed).find((k: { epoch: number }) => k.epoch === e.epoch).seconds })));
   assert.is(card(killed).sha256, card(whole).sha256);
+});
+
+test('--freeze-backbone-epochs keeps the VGG convs at their initial values while the rest trains', async () => {
+  const out = tmp('frozen');
+  assert.is(run(out, ['--epochs', '1', '--freeze-backbone-epochs', '1', '--seed', '5']).status, 0);
+  const init = tmp('frozen-init');
+  const built = spawnSync(process.execPath, ['bin/m2fn-build-graph.js', ...SMALL_MODEL, '--seed', '5', '--out', init, '--aux-schema', `${data}/dataset.json#auxSchema`], { encoding: 'utf8' });
+  assert.is(built.status, 0, built.stderr);
+  const trained = readOnnx(join(out, 'inference.onnx')).initializers;
+  const initial = readOnnx(join(init, 'inference.onnx')).initializers;
+  const same = (name: string) => Buffer.from((trained.get(name)!.data as Float32Array).buffer).equals(Buffer.from((initial.get(name)!.data as Float32Array).buffer));
+  assert.ok([...initial.keys()].filter((k) => k.startsWith('vgg.')).every(same), 'backbone unchanged');
+  assert.not.ok(same('head.out.weight'), 'head trained');
 });
 
 test('bad input gives a clear error and overwrites nothing', () => {

@@ -178,8 +178,12 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     frozen: frozenBackbone ? (name) => name.startsWith('vgg.') : undefined,
   });
   const stepSpec = trainStep(setupFor(false));
-  const expected = new Map([...stepSpec.paramOrder!, ...stepSpec.states].map((v) => [v.name!, v.shape as number[]]));
-  if (resumed) assertCompatible(resumed, hash, expected, lastPath, identity);
+  if (resumed) {
+    // A checkpoint from the frozen-backbone phase has no optimizer state for the backbone.
+    const phase = resumed.meta.epoch < o.freezeBackboneEpochs ? trainStep(setupFor(true)) : stepSpec;
+    const expected = new Map([...phase.paramOrder!, ...phase.states].map((v) => [v.name!, v.shape as number[]]));
+    assertCompatible(resumed, hash, expected, lastPath, identity);
+  }
 
   const data = await loadData(o, say);
   mkdirSync(ckptDir, { recursive: true });
@@ -219,14 +223,13 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     let frozen = epoch < o.freezeBackboneEpochs;
     let engine = await makeEngine(frozen, initial);
 
-    const snapshot = (): Checkpoint['tensors'] => engine.values();
     const save = (path: string) =>
       writeCheckpoint(path, {
         meta: {
           format: 'm2fn-checkpoint/1', configHash: hash, config: identity, step, epoch, batchInEpoch, rngState: [o.seed], bestMetric,
           extra: { log, bestEpoch, sinceBest, lossSum, seen, targets: data.spec },
         },
-        tensors: snapshot(),
+        tensors: engine.values(),
       });
 
     let stoppedEarly = false;
