@@ -49,7 +49,19 @@ export class TrainEngine {
   ) {}
 
   static async create(o: EngineOptions): Promise<TrainEngine> {
-    const open = async (spec: GraphSpec, what: string) => (await openSession(serialize(spec), what, { ep: o.ep, threads: o.threads, fallback: false })).session;
+    // Sessions opened so far are released if a later one fails: a WebGPU session still alive at
+    // process exit aborts the process.
+    const opened: ort.InferenceSession[] = [];
+    const open = async (spec: GraphSpec, what: string) => {
+      try {
+        const s = (await openSession(serialize(spec), what, { ep: o.ep, threads: o.threads, fallback: false })).session;
+        opened.push(s);
+        return s;
+      } catch (e) {
+        await Promise.all(opened.map((s) => s.release()));
+        throw e;
+      }
+    };
     const fused = trainStep(o.setup);
     const trainables = fused.model.params.trainable.filter((p) => !o.setup.frozen?.(p.name!)).map((p) => p.name!);
     const allTensors: Value[] = [...fused.paramOrder!, ...fused.states];
