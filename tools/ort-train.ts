@@ -23,6 +23,7 @@ const argv = await withModelOptions(yargs(hideBin(process.argv)))
   .option('clip-norm', { type: 'number', default: DEFAULT_OPTIMIZER.clipNorm, describe: 'clip gradients to this global norm (0: off)', group: 'Optimizer:' })
   .option('momentum', { type: 'number', default: DEFAULT_OPTIMIZER.momentum, describe: 'SGD momentum', group: 'Optimizer:' })
   .option('loss', { choices: ['wmse', 'mse', 'kld', 'emd'] as const, describe: 'default: wmse (regression), kld (distribution), emd (nima)', group: 'Run:' })
+  .option('standardize-targets', { type: 'boolean', default: false, describe: 'train regression on z-scored targets (the exported model still outputs CTR)', group: 'Run:' })
   .option('bn-momentum', { type: 'number', default: 0.1, describe: 'running-statistics momentum (PyTorch convention)', group: 'Run:' })
   .option('validation', { type: 'string', default: 'holdout:0.1', describe: 'holdout:FRACTION (unseen images of the train split) | test | none', group: 'Run:' })
   .option('patience', { type: 'number', default: 5, describe: 'early stopping: epochs without improvement (0: off)', group: 'Run:' })
@@ -86,6 +87,7 @@ try {
     freezeBackboneEpochs: argv['freeze-backbone-epochs'],
     pretrained: argv.pretrained,
     bnMomentum: argv['bn-momentum'],
+    standardizeTargets: argv['standardize-targets'],
     maxSteps: argv['max-steps'],
     quiet: argv.quiet,
   });

@@ -31,6 +31,12 @@ export interface TargetSpec {
   /** For distribution models on CTR data: the log-normal buckets (paper §7.2). */
   buckets: Buckets | null;
   meanImpressions: number;
+  /**
+   * Regression targets are trained as (y − shift) / scale: raw CTRs (≈ 0.05 ± 0.02) make tiny
+   * losses and gradients. The exported model folds the two back into its last layer.
+   */
+  shift: number;
+  scale: number;
 }
 
 const histogramMean = (h: ArrayLike<number>) => {
@@ -43,21 +49,27 @@ const histogramMean = (h: ArrayLike<number>) => {
   return m / s;
 };
 
-export function fitTargets(cfg: ModelConfig, split: LoadedSplit): TargetSpec {
+export function fitTargets(cfg: ModelConfig, split: LoadedSplit, standardize: boolean): TargetSpec {
   const dataset = split.dataset.target;
   const rows = split.rows;
   const impressions = rows.map((r) => r.impressions ?? 1);
+  const values = rows.map((r) => (dataset === 'ctr' ? r.ctr! : histogramMean(r.histogram!)));
+  const mean = values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+  const std = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / Math.max(1, values.length));
+  const standardized = standardize && cfg.output === 'regression' && std > 0;
   return {
     output: cfg.output,
     dataset,
     buckets: cfg.output === 'distribution' && dataset === 'ctr' ? fitBuckets(rows.map((r) => r.ctr!)) : null,
     meanImpressions: impressions.reduce((a, b) => a + b, 0) / Math.max(1, rows.length),
+    shift: standardized ? mean : 0,
+    scale: standardized ? std : 1,
   };
 }
 
 /** Predicted score per row from the model's output, on the scale of `Examples.score`. */
 export function predictedScores(spec: TargetSpec, prediction: Float32Array, n: number): Float64Array {
-  if (spec.output === 'regression') return Float64Array.from(prediction.subarray(0, n));
+  if (spec.output === 'regression') return Float64Array.from(prediction.subarray(0, n), (p) => p * spec.scale + spec.shift);
   return Float64Array.from({ length: n }, (_, i) => {
     const p = prediction.subarray(i * 10, i * 10 + 10);
     return spec.buckets ? distributionToCtr(p, spec.buckets) : histogramMean(p);
@@ -97,13 +109,13 @@ export async function buildExamples(
     if (spec.dataset === 'ctr') {
       if (r.ctr === undefined) throw new Error(`${where}: no ctr target`);
       score[i] = r.ctr;
-      if (outputs === 1) target[i] = r.ctr;
+      if (outputs === 1) target[i] = (r.ctr - spec.shift) / spec.scale;
       else target.set(ctrToDistribution(r.ctr, r.impressions ?? 1, spec.buckets!), i * 10);
     } else {
       const h = r.histogram!;
       const total = h.reduce((a, b) => a + b, 0);
       score[i] = histogramMean(h);
-      if (outputs === 1) target[i] = score[i];
+      if (outputs === 1) target[i] = (score[i] - spec.shift) / spec.scale;
       else h.forEach((v, k) => (target[i * 10 + k] = v / total));
     }
     weight[i] = (r.impressions ?? spec.meanImpressions) / spec.meanImpressions;

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeInference } from '../../graph/export.ts';
 import type { ModelConfig } from '../../graph/models/config.ts';
-import { buildModel } from '../../graph/models/m2fn.ts';
+import { buildModel, type BuiltModel } from '../../graph/models/m2fn.ts';
 import { importPretrained } from '../../graph/pretrained.ts';
 import { writeAtomic } from '../../graph/serialize.ts';
 import { trainStep, type TrainingSetup } from '../../graph/training/graphs.ts';
@@ -54,6 +54,8 @@ export interface TrainOptions {
   freezeBackboneEpochs: number;
   pretrained?: string;
   bnMomentum: number;
+  /** Train regression heads on z-scored targets (folded back into the exported model). */
+  standardizeTargets: boolean;
   /** Stop after this many steps in total (for smoke runs). */
   maxSteps?: number;
   textEncoder?: TextEncoder;
@@ -85,7 +87,7 @@ const CHECKPOINTS = 'checkpoints';
 
 /** What must match for a checkpoint to be resumed bit-for-bit. */
 function runIdentity(o: TrainOptions) {
-  return { model: o.config, loss: o.loss, optimizer: o.optimizer, lr: o.lr, schedule: o.schedule, epochs: o.epochs, batchSize: o.batchSize, seed: o.seed, bnMomentum: o.bnMomentum, freezeBackboneEpochs: o.freezeBackboneEpochs, validation: o.validation, mode: o.mode };
+  return { model: o.config, loss: o.loss, optimizer: o.optimizer, lr: o.lr, schedule: o.schedule, epochs: o.epochs, batchSize: o.batchSize, seed: o.seed, bnMomentum: o.bnMomentum, freezeBackboneEpochs: o.freezeBackboneEpochs, validation: o.validation, mode: o.mode, standardizeTargets: o.standardizeTargets };
 }
 
 interface Data {
@@ -113,7 +115,7 @@ async function loadData(o: TrainOptions, log: (s: string) => void): Promise<Data
   if (cfg.modules.aux && JSON.stringify(trainSplit.dataset.auxSchema) !== JSON.stringify(cfg.auxSchema)) {
     throw new Error(`${o.data}: the dataset's aux schema "${trainSplit.dataset.auxSchema.name}" differs from the model's "${cfg.auxSchema?.name}" — pass --aux-schema ${join(o.data, 'dataset.json')}'s schema or rebuild`);
   }
-  const spec = fitTargets(cfg, { ...trainSplit, rows: trainRows });
+  const spec = fitTargets(cfg, { ...trainSplit, rows: trainRows }, o.standardizeTargets);
   const images = imageList([trainSplit, ...(valSplit ? [valSplit] : [])]);
   const encoder = o.textEncoder ?? new HashingTextEncoder();
   log(`data: ${trainRows.length} training and ${valRows.length} validation rows, ${images.paths.length} images`);
@@ -149,6 +151,15 @@ async function evaluate(engine: TrainEngine, batcher: Batcher, ex: Examples, spe
     predicted.set(predictedScores(spec, prediction, rows.length), at);
   }
   return { loss: lossSum / n, sprc: spearman(predicted, ex.score), lcc: pearson(predicted, ex.score), predicted };
+}
+
+/** ŷ = scale · (W v + b) + shift = (scale · W) v + (scale · b + shift): the exported head outputs the target's units. */
+export function foldTargetScaling(model: BuiltModel, spec: Pick<TargetSpec, 'shift' | 'scale'>): void {
+  if (spec.scale === 1 && spec.shift === 0) return;
+  const w = model.params.values.get('head.out.weight')!.data as Float32Array;
+  const b = model.params.values.get('head.out.bias')!.data as Float32Array;
+  w.forEach((v, i) => (w[i] = v * spec.scale));
+  b.forEach((v, i) => (b[i] = v * spec.scale + spec.shift));
 }
 
 export async function train(o: TrainOptions): Promise<TrainResult> {
@@ -311,6 +322,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     await engine.release();
     const model = buildModel(o.config);
     for (const [k, v] of model.params.values) (v.data as Float32Array).set(finalTensors.get(k)!.data);
+    foldTargetScaling(model, data.spec);
     const written = await writeInference(o.out, model, {
       textEncoder: (o.textEncoder ?? new HashingTextEncoder()).id,
       bucketValues: data.spec.buckets?.values,
