@@ -14,3 +14,8 @@ export { readModelFiles, MODEL_FILE, CARD_FILE } from './model-files.ts';
 export { CARD_FORMAT, type ModelCard, type Preprocessing, type OutputSpec, type TensorSpec } from './card.ts';
 export { auxDim, attributeDim, REAL_AD_SCHEMA, AVA_SCHEMA, SCHEMA_PRESETS, type AuxSchema, type AuxAttribute } from './schema.ts';
 export type { TextEncoder } from './text.ts';
+// Attribute extraction for apps that score raw ads: dominant colour, text in the image, and an
+// ONNX sentence-embedding TextEncoder (a BERT-like model and vocab.txt from a local directory).
+export { dominantColour, dominantColourOfPixels, REFERENCE_RGB, type DominantColour, type DominantColourName } from './extract/dominant-colour.ts';
+export { createOcr, characterErrorRate, type OcrEngine } from './extract/ocr.ts';
+export { OnnxSentenceEncoder } from './extract/sentence-encoder.ts';

@@ -4,10 +4,10 @@ import * as assert from 'uvu/assert';
 import { DOMINANT_COLOURS } from '../../runtime/schema.ts';
 import { generateWorld } from '../../tools/data/world.ts';
 import { renderAd } from '../../tools/data/render.ts';
-import { dominantColour } from '../../tools/data/dominant-colour.ts';
-import { mcdCentre } from '../../tools/data/mcd.ts';
-import { Rng } from '../../tools/data/rng.ts';
-import type { Vec3 } from '../../tools/data/colour-space.ts';
+import { dominantColour } from '../../runtime/extract/dominant-colour.ts';
+import { mcdCentre } from '../../runtime/extract/mcd.ts';
+import { Rng } from '../../runtime/extract/rng.ts';
+import type { Vec3 } from '../../runtime/extract/colour-space.ts';
 
 test('≥ 9 of 10 rendered ads per named colour get their colour', async () => {
   const world = generateWorld(11, 500);

@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { generateWorld } from '../../tools/data/world.ts';
 import { renderAd } from '../../tools/data/render.ts';
-import { createOcr, characterErrorRate, editDistance } from '../../tools/data/ocr.ts';
+import { createOcr, characterErrorRate, editDistance } from '../../runtime/extract/ocr.ts';
 
 test('edit distance and CER', () => {
   assert.is(editDistance('kitten', 'sitting'), 3);

@@ -5,8 +5,8 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
-import { OnnxSentenceEncoder } from '../../tools/data/sentence-encoder.ts';
-import { WordPieceTokenizer } from '../../tools/data/wordpiece.ts';
+import { OnnxSentenceEncoder } from '../../runtime/extract/sentence-encoder.ts';
+import { WordPieceTokenizer } from '../../runtime/extract/wordpiece.ts';
 import { tempDir } from './helpers.ts';
 
 const { onnx } = onnxProto;

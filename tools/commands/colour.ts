@@ -1,6 +1,6 @@
 // m2fn colour: dominant colour of image files (K-means + MCD centre → named colour).
 import type { CommandModule } from 'yargs';
-import { dominantColour } from '../data/dominant-colour.ts';
+import { dominantColour } from '../../runtime/extract/dominant-colour.ts';
 import { imageArgs } from './image-args.ts';
 
 export const colourCommand: CommandModule<object, { images: string[] }> = {

@@ -1,6 +1,6 @@
 // m2fn ocr: text embedded in images (tesseract.js, offline English model).
 import type { CommandModule } from 'yargs';
-import { createOcr } from '../data/ocr.ts';
+import { createOcr } from '../../runtime/extract/ocr.ts';
 import { imageArgs } from './image-args.ts';
 
 export const ocrCommand: CommandModule<object, { images: string[] }> = {

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { AVA_SCHEMA } from '../../runtime/schema.ts';
 import { writeFileAtomic } from './atomic.ts';
 import { toJsonl, writeDatasetJson, type DatasetRow } from './manifest.ts';
-import { mix32 } from './rng.ts';
+import { mix32 } from '../../runtime/extract/rng.ts';
 
 export interface AvaRow {
   line: number;

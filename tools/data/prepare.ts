@@ -18,7 +18,7 @@ import { computeInsights, writeInsights, type Insights } from './insights.ts';
 import { produceAtomic, writeFileAtomic } from './atomic.ts';
 import { writeDatasetJson } from './manifest.ts';
 import { silentProgress, type Progress } from './progress.ts';
-import { mix32 } from './rng.ts';
+import { mix32 } from '../../runtime/extract/rng.ts';
 
 export interface PrepareOptions {
   logs: string[];

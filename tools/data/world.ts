@@ -1,7 +1,8 @@
 // The synthetic ad world: a catalogue of ad images (their visual factors, item categories, titles
 // and descriptions) and the traffic that shows them. Everything is drawn from one seed.
 import { DOMINANT_COLOURS } from '../../runtime/schema.ts';
-import { Categorical, Rng } from './rng.ts';
+import { Categorical, Rng } from '../../runtime/extract/rng.ts';
+import { REFERENCE_RGB } from '../../runtime/extract/dominant-colour.ts';
 import type { ImageFactors, LogoShape, NamedColour, Style, TextPosition } from './truth.ts';
 
 export interface ImageSpec extends ImageFactors {
@@ -22,17 +23,6 @@ export interface ImageSpec extends ImageFactors {
 }
 
 /** Reference RGB of each named colour; renderers jitter around it, the colour extractor maps to it. */
-export const REFERENCE_RGB: Record<Exclude<NamedColour, 'multiple'>, [number, number, number]> = {
-  black: [22, 22, 24],
-  blue: [36, 82, 204],
-  brown: [124, 72, 32],
-  green: [40, 150, 62],
-  grey: [128, 128, 128],
-  pink: [240, 136, 184],
-  red: [212, 30, 40],
-  white: [244, 244, 242],
-  yellow: [242, 210, 38],
-};
 export const SOLID_COLOURS = Object.keys(REFERENCE_RGB) as Exclude<NamedColour, 'multiple'>[];
 
 export const PARTICIPATION_PHRASES = [

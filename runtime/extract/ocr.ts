@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import sharp from 'sharp';
 import { createWorker, type Worker } from 'tesseract.js';
-import { editDistance } from '../../runtime/strings.ts';
+import { editDistance } from '../strings.ts';
 
 /** Levenshtein distance, shared with the runtime's did-you-mean hints. */
 export { editDistance };

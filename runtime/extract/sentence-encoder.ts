@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import type { TextEncoder } from '../../runtime/text.ts';
+import type { TextEncoder } from '../text.ts';
 import { WordPieceTokenizer } from './wordpiece.ts';
 
 export interface SentenceEncoderOptions {

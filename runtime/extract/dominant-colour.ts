@@ -7,13 +7,26 @@
 //   4. otherwise the MCD centre (h = 75 %) of that name's pixels is the intermediate colour and
 //      its nearest reference colour is the answer.
 import sharp from 'sharp';
-import { DOMINANT_COLOURS } from '../../runtime/schema.ts';
-import { REFERENCE_RGB } from './world.ts';
+import { DOMINANT_COLOURS } from '../schema.ts';
 import { rgbToLab, labToRgb, dist2, type Vec3 } from './colour-space.ts';
 import { kmeans } from './kmeans.ts';
 import { mcdCentre } from './mcd.ts';
 
 export type DominantColourName = (typeof DOMINANT_COLOURS)[number];
+
+/** The named colours' reference sRGB values (the synthetic world renders with these too). */
+export const REFERENCE_RGB: Record<Exclude<DominantColourName, 'multiple'>, [number, number, number]> = {
+  black: [22, 22, 24],
+  blue: [36, 82, 204],
+  brown: [124, 72, 32],
+  green: [40, 150, 62],
+  grey: [128, 128, 128],
+  pink: [240, 136, 184],
+  red: [212, 30, 40],
+  white: [244, 244, 242],
+  yellow: [242, 210, 38],
+};
+
 export const MULTIPLE_THRESHOLD = 0.45;
 const SAMPLE_SIDE = 64;
 const K = 6;
