@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { inferenceSpec } from '../../graph/export.ts';
 import { buildModel } from '../../graph/models/m2fn.ts';
-import { foldTargetScaling } from '../../tools/train/train.ts';
+import { foldTargetScaling } from '../../tools/train/data.ts';
 import { modelFeeds, run, smallConfig } from '../graph/helpers.ts';
 
 test('folding (shift, scale) into the last layer turns y into scale · y + shift', async () => {

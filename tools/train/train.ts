@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeInference } from '../../graph/export.ts';
 import type { ModelConfig } from '../../graph/models/config.ts';
-import { buildModel, type BuiltModel } from '../../graph/models/m2fn.ts';
+import { buildModel } from '../../graph/models/m2fn.ts';
 import { importPretrained } from '../../graph/pretrained.ts';
 import { writeAtomic } from '../../graph/serialize.ts';
 import { trainStep, type TrainingSetup } from '../../graph/training/graphs.ts';
@@ -14,14 +14,11 @@ import type { OptimizerConfig } from '../../graph/training/optimizers.ts';
 import type { ExecutionProvider } from '../../runtime/execution.ts';
 import { HashingTextEncoder } from '../../runtime/hashing-text-encoder.ts';
 import type { TextEncoder } from '../../runtime/text.ts';
-import { preprocessingFor } from '../../graph/export.ts';
-import { loadManifest, type LoadedSplit } from '../data/manifest.ts';
-import { pearson, spearman } from '../eval/metrics.ts';
 import { assertCompatible, configHash, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.ts';
 import { renderLearningCurve } from './curve.ts';
-import { Batcher, buildExamples, epochOrder, fitTargets, holdOutByImage, imageList, predictedScores, type Examples, type TargetSpec } from './data.ts';
+import { Batcher, epochOrder, foldTargetScaling } from './data.ts';
 import { TrainEngine, type StepMode } from './engine.ts';
-import { openImageCache } from './image-cache.ts';
+import { evaluate, loadData } from './load.ts';
 import { createProgress } from './progress.ts';
 import { learningRate, type Schedule } from './schedule.ts';
 
@@ -88,78 +85,6 @@ const CHECKPOINTS = 'checkpoints';
 /** What must match for a checkpoint to be resumed bit-for-bit. */
 function runIdentity(o: TrainOptions) {
   return { model: o.config, loss: o.loss, optimizer: o.optimizer, lr: o.lr, schedule: o.schedule, epochs: o.epochs, batchSize: o.batchSize, seed: o.seed, bnMomentum: o.bnMomentum, freezeBackboneEpochs: o.freezeBackboneEpochs, validation: o.validation, mode: o.mode, standardizeTargets: o.standardizeTargets };
-}
-
-interface Data {
-  train: Examples;
-  val: Examples | null;
-  spec: TargetSpec;
-  readImages: (indices: ArrayLike<number>, out: Float32Array) => void;
-  close: () => void;
-}
-
-async function loadData(o: TrainOptions, log: (s: string) => void): Promise<Data> {
-  const trainSplit = await loadManifest(o.data, 'train');
-  let trainRows = trainSplit.rows;
-  let valSplit: LoadedSplit | null = null;
-  let valRows: LoadedSplit['rows'] = [];
-  if (o.validation.kind === 'holdout') {
-    ({ train: trainRows, val: valRows } = holdOutByImage(trainSplit.rows, o.validation.fraction, o.seed));
-    valSplit = trainSplit;
-  } else if (o.validation.kind === 'test') {
-    valSplit = await loadManifest(o.data, 'test');
-    valRows = valSplit.rows;
-  }
-  if (trainRows.length < 2) throw new Error(`${o.data}: ${trainRows.length} training rows — need at least 2`);
-  const cfg = o.config;
-  if (cfg.modules.aux && JSON.stringify(trainSplit.dataset.auxSchema) !== JSON.stringify(cfg.auxSchema)) {
-    throw new Error(`${o.data}: the dataset's aux schema "${trainSplit.dataset.auxSchema.name}" differs from the model's "${cfg.auxSchema?.name}" — pass --aux-schema ${join(o.data, 'dataset.json')}'s schema or rebuild`);
-  }
-  const spec = fitTargets(cfg, { ...trainSplit, rows: trainRows }, o.standardizeTargets);
-  const images = imageList([trainSplit, ...(valSplit ? [valSplit] : [])]);
-  const encoder = o.textEncoder ?? new HashingTextEncoder();
-  log(`data: ${trainRows.length} training and ${valRows.length} validation rows, ${images.paths.length} images`);
-  const cache = await openImageCache({
-    dir: join(o.out, 'cache'),
-    images: images.paths,
-    preprocessing: preprocessingFor(cfg),
-    onProgress: o.quiet ? undefined : progressPrinter('decoding images', images.paths.length),
-  });
-  const train = await buildExamples(cfg, trainSplit, trainRows, spec, encoder, images.index);
-  const val = valSplit && valRows.length ? await buildExamples(cfg, valSplit, valRows, spec, encoder, images.index) : null;
-  return { train, val, spec, readImages: (i, out) => cache.readBatch(i, out), close: () => cache.close() };
-}
-
-function progressPrinter(label: string, total: number) {
-  const p = createProgress({ total, label });
-  let last = 0;
-  return (done: number) => {
-    p.tick(done - last);
-    last = done;
-    if (done === total) p.done();
-  };
-}
-
-async function evaluate(engine: TrainEngine, batcher: Batcher, ex: Examples, spec: TargetSpec, batchSize: number) {
-  const n = ex.rows.length;
-  const predicted = new Float64Array(n);
-  let lossSum = 0;
-  for (let at = 0; at < n; at += batchSize) {
-    const rows = Int32Array.from({ length: Math.min(batchSize, n - at) }, (_, i) => at + i);
-    const { loss, prediction } = await engine.evaluate(batcher.fill(rows, null));
-    lossSum += loss * rows.length;
-    predicted.set(predictedScores(spec, prediction, rows.length), at);
-  }
-  return { loss: lossSum / n, sprc: spearman(predicted, ex.score), lcc: pearson(predicted, ex.score), predicted };
-}
-
-/** ŷ = scale · (W v + b) + shift = (scale · W) v + (scale · b + shift): the exported head outputs the target's units. */
-export function foldTargetScaling(model: BuiltModel, spec: Pick<TargetSpec, 'shift' | 'scale'>): void {
-  if (spec.scale === 1 && spec.shift === 0) return;
-  const w = model.params.values.get('head.out.weight')!.data as Float32Array;
-  const b = model.params.values.get('head.out.bias')!.data as Float32Array;
-  w.forEach((v, i) => (w[i] = v * spec.scale));
-  b.forEach((v, i) => (b[i] = v * spec.scale + spec.shift));
 }
 
 export async function train(o: TrainOptions): Promise<TrainResult> {
