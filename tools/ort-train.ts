@@ -12,7 +12,7 @@ import { configFromArgs, withModelOptions, type ModelArgs } from './model-option
 const argv = await withModelOptions(yargs(hideBin(process.argv)))
   .scriptName('ort-train')
   .usage('$0 --data DATASET_DIR --out RUN_DIR [options]\n\nTrains on a dataset written by `m2fn prepare` (or `m2fn ava`) and writes RUN_DIR/inference.onnx, its card, train-log.jsonl, learning-curve.png and checkpoints/.')
-  .option('data', { type: 'string', demandOption: true, describe: 'dataset directory (dataset.json + train/test JSONL)', group: 'Run:' })
+  .option('data', { type: 'string', demandOption: true, describe: 'dataset directory (dataset.json + train/test JSONL or Parquet)', group: 'Run:' })
   .option('out', { type: 'string', demandOption: true, describe: 'run directory', group: 'Run:' })
   .option('epochs', { type: 'number', default: 10, group: 'Run:' })
   .option('batch-size', { type: 'number', default: 16, group: 'Run:' })
