@@ -179,28 +179,20 @@ export function bootstrapCI(
   opts: BootstrapOptions = {},
 ): BootstrapInterval {
   sameLength('bootstrapCI', x, y);
-  const resamples = opts.resamples ?? 1000;
-  const level = opts.level ?? 0.95;
-  if (!(Number.isInteger(resamples) && resamples > 0)) throw new RangeError(`resamples must be a positive integer, got ${resamples}`);
-  if (!(level > 0 && level < 1)) throw new RangeError(`level must be in (0, 1), got ${level}`);
-  const n = x.length;
-  const estimate = metric(Float64Array.from(x), Float64Array.from(y));
-  const uniform = seededUniform(opts.seed ?? 0);
-  const bx = new Float64Array(n);
-  const by = new Float64Array(n);
-  const stats: number[] = [];
-  for (let r = 0; r < resamples; r++) {
-    for (let i = 0; i < n; i++) {
-      const k = Math.floor(uniform() * n);
-      bx[i] = x[k];
-      by[i] = y[k];
-    }
-    const s = metric(bx, by);
-    if (Number.isFinite(s)) stats.push(s);
-  }
-  stats.sort((a, b) => a - b);
-  const tail = (1 - level) / 2;
-  return { estimate, lo: quantile(stats, tail), hi: quantile(stats, 1 - tail), level, resamples, valid: stats.length };
+  // Resample buffers reused across draws: the metric sees rows gathered into them.
+  const bx = new Float64Array(x.length);
+  const by = new Float64Array(x.length);
+  return bootstrapStat(
+    x.length,
+    (rows) => {
+      for (let i = 0; i < rows.length; i++) {
+        bx[i] = x[rows[i]];
+        by[i] = y[rows[i]];
+      }
+      return metric(bx, by);
+    },
+    opts,
+  );
 }
 
 /**
@@ -227,31 +219,22 @@ export function pairedBootstrapDiff(
 ): BootstrapInterval {
   sameLength('pairedBootstrapDiff', a, y);
   sameLength('pairedBootstrapDiff', b, y);
-  const resamples = opts.resamples ?? 1000;
-  const level = opts.level ?? 0.95;
-  if (!(Number.isInteger(resamples) && resamples > 0)) throw new RangeError(`resamples must be a positive integer, got ${resamples}`);
-  if (!(level > 0 && level < 1)) throw new RangeError(`level must be in (0, 1), got ${level}`);
-  const n = y.length;
-  const fy = Float64Array.from(y);
-  const estimate = metric(Float64Array.from(a), fy) - metric(Float64Array.from(b), fy);
-  const uniform = seededUniform(opts.seed ?? 0);
-  const ba = new Float64Array(n);
-  const bb = new Float64Array(n);
-  const by = new Float64Array(n);
-  const stats: number[] = [];
-  for (let r = 0; r < resamples; r++) {
-    for (let i = 0; i < n; i++) {
-      const k = Math.floor(uniform() * n);
-      ba[i] = a[k];
-      bb[i] = b[k];
-      by[i] = y[k];
-    }
-    const s = metric(ba, by) - metric(bb, by);
-    if (Number.isFinite(s)) stats.push(s);
-  }
-  stats.sort((p, q) => p - q);
-  const tail = (1 - level) / 2;
-  return { estimate, lo: quantile(stats, tail), hi: quantile(stats, 1 - tail), level, resamples, valid: stats.length };
+  const ba = new Float64Array(y.length);
+  const bb = new Float64Array(y.length);
+  const by = new Float64Array(y.length);
+  return bootstrapStat(
+    y.length,
+    (rows) => {
+      for (let i = 0; i < rows.length; i++) {
+        const k = rows[i];
+        ba[i] = a[k];
+        bb[i] = b[k];
+        by[i] = y[k];
+      }
+      return metric(ba, by) - metric(bb, by);
+    },
+    opts,
+  );
 }
 
 /**
