@@ -7,7 +7,3 @@ export const ONNX_DTYPE: Record<DType, number> = { float32: 1, int32: 6, int64: 
 export const DTYPE_OF_ONNX: Record<number, DType> = { 1: 'float32', 6: 'int32', 7: 'int64', 9: 'bool' };
 
 export type TensorData = Float32Array | BigInt64Array | Int32Array | Uint8Array;
-
-export function bytesPerElement(dtype: DType): number {
-  return dtype === 'float32' || dtype === 'int32' ? 4 : dtype === 'int64' ? 8 : 1;
-}

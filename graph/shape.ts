@@ -12,10 +12,6 @@ export class ShapeError extends Error {
   }
 }
 
-export function dimsEqual(a: Dim, b: Dim): boolean {
-  return a === b;
-}
-
 /** Numpy-style broadcast; returns null when the shapes are incompatible. */
 export function broadcast(a: Shape, b: Shape): Shape | null {
   const n = Math.max(a.length, b.length);
