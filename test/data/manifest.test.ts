@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readManifest, writeDatasetJson, ManifestError, toJsonl, type DatasetRow } from '../../tools/data/manifest.ts';
+import { loadManifestFile, readManifest, writeDatasetJson, ManifestError, toJsonl, type DatasetRow } from '../../tools/data/manifest.ts';
 import { REAL_AD_SCHEMA } from '../../runtime/schema.ts';
 import { tempDir } from './helpers.ts';
 
@@ -60,6 +60,28 @@ test('every bad row is reported with file:line and the problem', () => {
     assert.ok(p.some((s) => s.startsWith(`${f}:9:`) && s.includes('must stay inside the dataset directory')));
     assert.is(p.filter((s) => s.startsWith(`${f}:1:`)).length, 0);
   }
+});
+
+test('a manifest file outside the dataset (a validation file) is checked against the dataset schema', async () => {
+  const dir = dataset('withval', toJsonl([row('t#1')]));
+  const ds = readManifest(dir, 'train').dataset;
+  const other = join(tmp.dir, 'val-folder');
+  mkdirSync(join(other, 'images'), { recursive: true });
+  writeFileSync(join(other, 'images', 'a.png'), 'x');
+  const good = [row('v#1'), row('v#2', { truth: 0.03 })];
+  writeFileSync(join(other, 'val.jsonl'), toJsonl(good));
+  const v = await loadManifestFile(join(other, 'val.jsonl'), ds);
+  assert.equal(v.rows, good);
+  assert.is(v.dir, other, 'images resolve against the file\'s folder');
+  const f = join(other, 'bad.jsonl');
+  writeFileSync(f, toJsonl([row('v#1'), row('v#2', { attributes: { ...attrs, domcol: 'teal' } }), row('v#3', { image: 'images/b.png' })]));
+  const err = await loadManifestFile(f, ds).catch((e: ManifestError) => e);
+  assert.instance(err, ManifestError);
+  const p = (err as ManifestError).problems;
+  assert.ok(p.some((s) => s.startsWith(`${f}:2:`) && s.includes('unknown level "teal"')), p.join('\n'));
+  assert.ok(p.some((s) => s.startsWith(`${f}:3:`) && s.includes('"images/b.png" does not exist')), p.join('\n'));
+  const missing = await loadManifestFile(join(other, 'nope.jsonl'), ds).catch((e: Error) => e);
+  assert.match((missing as Error).message, /nope\.jsonl: manifest file not found/);
 });
 
 test('dataset.json problems are named', () => {

@@ -3,7 +3,7 @@
 // problem with file, line and reason; it never drops a row quietly.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
-import { join, isAbsolute, normalize, sep } from 'node:path';
+import { dirname, join, isAbsolute, normalize, sep } from 'node:path';
 import type { AuxAttribute, AuxSchema } from '../../runtime/schema.ts';
 import { writeFileAtomic } from './atomic.ts';
 
@@ -143,7 +143,37 @@ export function readDatasetJson(dir: string): DatasetJson {
 export function readManifest(dir: string, split: SplitName): LoadedSplit {
   const { dataset, file } = splitFile(dir, split);
   if (file.endsWith('.parquet')) throw new ManifestError([`${file}: a Parquet split — read it with loadManifest()`]);
-  const entries = readFileSync(file, 'utf8')
+  return checkRows(dir, dataset, split, jsonlEntries(file));
+}
+
+/**
+ * Read and check one split, JSONL or Parquet (by the split file's extension). Parquet rows have
+ * the JSONL rows' fields as columns, with `attributes` a struct column; int64 values become
+ * numbers. Problems name the file and the row number (1-based).
+ */
+export async function loadManifest(dir: string, split: SplitName): Promise<LoadedSplit> {
+  const { dataset, file } = splitFile(dir, split);
+  return checkRows(dir, dataset, split, await fileEntries(file));
+}
+
+/**
+ * A manifest file outside a dataset directory (e.g. `ort-train --validation file:PATH`), JSONL or
+ * Parquet, checked against `dataset`'s schema and target; image paths are relative to the file's
+ * folder. Loaded as a test split.
+ */
+export async function loadManifestFile(file: string, dataset: DatasetJson): Promise<LoadedSplit> {
+  if (!existsSync(file) || !statSync(file).isFile()) throw new ManifestError([`${file}: manifest file not found`]);
+  return checkRows(dirname(file), dataset, 'test', await fileEntries(file));
+}
+
+type Entry = { where: string; row?: unknown; error?: string };
+
+async function fileEntries(file: string): Promise<Entry[]> {
+  return file.endsWith('.parquet') ? parquetEntries(file) : jsonlEntries(file);
+}
+
+function jsonlEntries(file: string): Entry[] {
+  return readFileSync(file, 'utf8')
     .split('\n')
     .map((line, i) => ({ line, where: `${file}:${i + 1}` }))
     .filter((e) => e.line.trim() !== '')
@@ -154,17 +184,9 @@ export function readManifest(dir: string, split: SplitName): LoadedSplit {
         return { where, error: `not valid JSON: ${(e as Error).message}` };
       }
     });
-  return checkRows(dir, dataset, split, entries);
 }
 
-/**
- * Read and check one split, JSONL or Parquet (by the split file's extension). Parquet rows have
- * the JSONL rows' fields as columns, with `attributes` a struct column; int64 values become
- * numbers. Problems name the file and the row number (1-based).
- */
-export async function loadManifest(dir: string, split: SplitName): Promise<LoadedSplit> {
-  const { dataset, file } = splitFile(dir, split);
-  if (!file.endsWith('.parquet')) return readManifest(dir, split);
+async function parquetEntries(file: string): Promise<Entry[]> {
   let objects: Record<string, unknown>[];
   try {
     objects = (await parquetReadObjects({ file: await asyncBufferFromFile(file) })) as Record<string, unknown>[];
@@ -173,12 +195,11 @@ export async function loadManifest(dir: string, split: SplitName): Promise<Loade
   }
   const plain = (v: unknown): unknown =>
     typeof v === 'bigint' ? Number(v) : Array.isArray(v) ? v.map(plain) : isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)])) : v;
-  const entries = objects.map((o, i) => {
+  return objects.map((o, i) => {
     // Absent optional fields come back as null columns; JSONL rows would simply lack them.
     const row = Object.fromEntries(Object.entries(plain(o) as Record<string, unknown>).filter(([, v]) => v !== null));
     return { where: `${file}: row ${i + 1}`, row: row as unknown };
   });
-  return checkRows(dir, dataset, split, entries);
 }
 
 function splitFile(dir: string, split: SplitName) {
@@ -188,7 +209,7 @@ function splitFile(dir: string, split: SplitName) {
   return { dataset, file };
 }
 
-function checkRows(dir: string, dataset: DatasetJson, split: SplitName, entries: { where: string; row?: unknown; error?: string }[]): LoadedSplit {
+function checkRows(dir: string, dataset: DatasetJson, split: SplitName, entries: Entry[]): LoadedSplit {
   const seen = new Map<string, boolean>();
   const imageExists = (rel: string) => {
     let ok = seen.get(rel);
