@@ -25,7 +25,7 @@ const argv = await withModelOptions(yargs(hideBin(process.argv)))
   .option('loss', { choices: ['wmse', 'mse', 'kld', 'emd'] as const, describe: 'default: wmse (regression), kld (distribution), emd (nima)', group: 'Run:' })
   .option('standardize-targets', { type: 'boolean', default: false, describe: 'train regression on z-scored targets (the exported model still outputs CTR)', group: 'Run:' })
   .option('bn-momentum', { type: 'number', default: 0.1, describe: 'running-statistics momentum (PyTorch convention)', group: 'Run:' })
-  .option('validation', { type: 'string', default: 'holdout:0.1', describe: 'holdout:FRACTION (unseen images of the train split) | test | none', group: 'Run:' })
+  .option('validation', { type: 'string', default: 'holdout:0.1', describe: 'holdout:FRACTION (unseen images of the train split) | test | file:PATH (a JSONL or Parquet manifest, images relative to its folder) | none', group: 'Run:' })
   .option('patience', { type: 'number', default: 5, describe: 'early stopping: epochs without improvement (0: off)', group: 'Run:' })
   .option('select-by', { choices: ['sprc', 'loss'] as const, default: 'sprc' as const, describe: 'validation metric for the best checkpoint', group: 'Run:' })
   .option('ep', { choices: ['cpu', 'webgpu', 'cuda'] as const, default: 'cpu' as const, describe: 'execution provider', group: 'Run:' })
@@ -47,9 +47,10 @@ const argv = await withModelOptions(yargs(hideBin(process.argv)))
 
 function validation(spec: string): Validation {
   if (spec === 'test' || spec === 'none') return { kind: spec };
+  if (spec.startsWith('file:') && spec.length > 5) return { kind: 'file', file: spec.slice(5) };
   const m = /^holdout:(0?\.\d+|[01](\.\d+)?)$/.exec(spec);
   if (m && Number(m[1]) > 0 && Number(m[1]) < 1) return { kind: 'holdout', fraction: Number(m[1]) };
-  throw new Error(`--validation "${spec}": use holdout:FRACTION (0 < FRACTION < 1), test or none`);
+  throw new Error(`--validation "${spec}": use holdout:FRACTION (0 < FRACTION < 1), test, file:PATH or none`);
 }
 
 try {

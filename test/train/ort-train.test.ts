@@ -1,6 +1,6 @@
 // ort-train end to end on a synthetic ad world: learning, determinism, kill and resume, bad input.
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, readFileSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -34,6 +34,22 @@ test('the same seed, data and config give bit-identical losses and weights on th
   for (const out of [a, b]) assert.is(run(out, ['--epochs', '2', '--model', 'nima', '--dropout', '0.5']).status, 0);
   assert.equal(log(a).map((e: { trainLoss: number }) => e.trainLoss), log(b).map((e: { trainLoss: number }) => e.trainLoss));
   assert.is(card(a).sha256, card(b).sha256);
+});
+
+test('--validation file:PATH validates on a manifest elsewhere: the same metrics as the dataset\'s own test split', () => {
+  const folder = tmp('valfile');
+  symlinkSync(join(data, 'images'), join(folder, 'images'));
+  copyFileSync(join(data, 'test.jsonl'), join(folder, 'val.jsonl'));
+  const [viaTest, viaFile] = [tmp('val-test'), tmp('val-file')];
+  assert.is(run(viaTest, ['--epochs', '1', '--validation', 'test']).status, 0);
+  const r = run(viaFile, ['--epochs', '1', '--validation', `file:${join(folder, 'val.jsonl')}`]);
+  assert.is(r.status, 0, r.stderr);
+  const [a, b] = [log(viaTest)[0], log(viaFile)[0]];
+  assert.ok(Number.isFinite(b.valSprc));
+  assert.equal([b.valLoss, b.valSprc, b.valLcc], [a.valLoss, a.valSprc, a.valLcc]);
+  const bad = run(tmp('val-missing'), ['--epochs', '1', '--validation', `file:${join(folder, 'nope.jsonl')}`]);
+  assert.is.not(bad.status, 0);
+  assert.match(bad.stderr, /nope\.jsonl: manifest file not found/);
 });
 
 test('SIGKILL mid-epoch, then --resume: continues from the last checkpoint and ends equal to an uninterrupted run', async () => {

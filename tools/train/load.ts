@@ -1,9 +1,9 @@
 // The data side of a training run: manifests read and split, targets fitted, attributes encoded,
 // images decoded once into the cache; and validation over it.
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { preprocessingFor } from '../../graph/export.ts';
 import { HashingTextEncoder } from '../../runtime/hashing-text-encoder.ts';
-import { loadManifest, type LoadedSplit } from '../data/manifest.ts';
+import { loadManifest, loadManifestFile, type LoadedSplit } from '../data/manifest.ts';
 import { pearson, spearman } from '../eval/metrics.ts';
 import { Batcher, buildExamples, fitTargets, holdOutByImage, imageList, predictedScores, type Examples, type TargetSpec } from './data.ts';
 import type { TrainEngine } from './engine.ts';
@@ -30,6 +30,13 @@ export async function loadData(o: TrainOptions, log: (s: string) => void): Promi
   } else if (o.validation.kind === 'test') {
     valSplit = await loadManifest(o.data, 'test');
     valRows = valSplit.rows;
+  } else if (o.validation.kind === 'file') {
+    valSplit = await loadManifestFile(resolve(o.validation.file), trainSplit.dataset);
+    valRows = valSplit.rows;
+    const trainImages = new Set(trainRows.map((r) => resolve(trainSplit.dir, r.image)));
+    const shared = new Set(valRows.map((r) => resolve(valSplit!.dir, r.image)).filter((p) => trainImages.has(p))).size;
+    // Allowed (a time-based split may reuse images), but it flatters the validation metrics.
+    if (shared) log(`note: ${shared} validation image${shared === 1 ? '' : 's'} of ${o.validation.file} also appear in training`);
   }
   if (trainRows.length < 2) throw new Error(`${o.data}: ${trainRows.length} training rows — need at least 2`);
   const cfg = o.config;

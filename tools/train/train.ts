@@ -22,7 +22,7 @@ import { evaluate, loadData } from './load.ts';
 import { createProgress } from './progress.ts';
 import { learningRate, type Schedule } from './schedule.ts';
 
-export type Validation = { kind: 'holdout'; fraction: number } | { kind: 'test' } | { kind: 'none' };
+export type Validation = { kind: 'holdout'; fraction: number } | { kind: 'test' } | { kind: 'file'; file: string } | { kind: 'none' };
 
 export interface TrainOptions {
   data: string;
