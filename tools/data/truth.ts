@@ -118,20 +118,47 @@ export function instanceNoise(seed: number, k: InstanceKey): number {
   return hashNormal(seed, k.image, k.gender, k.age, k.month, k.weekday, k.hour, k.position);
 }
 
+/**
+ * The logit's terms before scaling, split by who can see them: `main`, `low` and `phrase` come
+ * through the attributes (context, dominant colour, category, the OCR'd catchphrase);
+ * `position` (text position × age band) and `image` only through the pixels; `noise` (per-image
+ * appeal, per-instance noise) through nothing a model gets for an unseen image.
+ */
+export interface LogitTerms {
+  main: number;
+  low: number;
+  phrase: number;
+  position: number;
+  image: number;
+  noise: number;
+}
+
+export function logitTerms(img: ImageFactors, k: InstanceKey, seed: number): LogitTerms {
+  const E = EFFECTS;
+  const band = ageBand(k.age);
+  return {
+    main:
+      E.age[k.age - 1] + E.hour[k.hour] + E.weekday[k.weekday - 1] + E.month[k.month - 1] +
+      E.position[k.position - 1] + E.gender[k.gender - 1] + E.colour[img.colour] + E.cate3[img.cate3 - 1],
+    low: E.colourSeason[img.colour][season(k.month)],
+    phrase: img.participation ? E.participationAge[band] : 0,
+    position: E.textPositionAge[img.textPosition][band],
+    image:
+      (img.highContrast ? E.highContrast : -E.highContrast) + (img.textLarge ? E.textLarge : -E.textLarge) +
+      E.style[img.style] + E.logo[img.logo],
+    noise: E.appealSd * img.appeal + E.instanceSd * instanceNoise(seed, k),
+  };
+}
+
+/** Logit from its terms; `without` leaves families out (the oracles of tools/eval/replicate/oracle.ts). */
+export function logitFromTerms(t: LogitTerms, s: EffectStrengths, without: (keyof LogitTerms)[] = []): number {
+  const w = (k: keyof LogitTerms) => (without.includes(k) ? 0 : t[k]);
+  return BASE_LOGIT + s.main * w('main') + s.low * w('low') + s.high * (w('phrase') + w('position')) + s.image * w('image') + s.noise * w('noise');
+}
+
 /** Ground-truth logit of an instance. */
 export function truthLogit(img: ImageFactors, k: InstanceKey, seed: number, s: EffectStrengths = DEFAULT_STRENGTHS): number {
-  const E = EFFECTS;
-  const main =
-    E.age[k.age - 1] + E.hour[k.hour] + E.weekday[k.weekday - 1] + E.month[k.month - 1] +
-    E.position[k.position - 1] + E.gender[k.gender - 1] + E.colour[img.colour] + E.cate3[img.cate3 - 1];
-  const low = E.colourSeason[img.colour][season(k.month)];
-  const band = ageBand(k.age);
-  const high = E.textPositionAge[img.textPosition][band] + (img.participation ? E.participationAge[band] : 0);
-  const image =
-    (img.highContrast ? E.highContrast : -E.highContrast) + (img.textLarge ? E.textLarge : -E.textLarge) +
-    E.style[img.style] + E.logo[img.logo];
-  const noise = E.appealSd * img.appeal + E.instanceSd * instanceNoise(seed, k);
-  return BASE_LOGIT + s.main * main + s.low * low + s.high * high + s.image * image + s.noise * noise;
+  return logitFromTerms(logitTerms(img, k, seed), s);
 }
 
 export function truthCtr(img: ImageFactors, k: InstanceKey, seed: number, s: EffectStrengths = DEFAULT_STRENGTHS): number {
