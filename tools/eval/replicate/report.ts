@@ -7,13 +7,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { writeFileAtomic } from '../../data/atomic.ts';
-import { readManifest } from '../../data/manifest.ts';
+import { readDatasetJson, readManifest } from '../../data/manifest.ts';
 import { ci } from '../eval-markdown.ts';
 import { bootstrapCI, spearman, type BootstrapInterval } from '../metrics.ts';
 import { targetsOf } from '../evaluate.ts';
 import { targetStdFn } from '../score-model.ts';
 import { compareOrder, noiseCeilingCI, pairedDifference, variantStats, type Targets, type VariantStats } from './aggregate.ts';
 import { comparisonChartPng, type ChartRow } from './chart.ts';
+import { worldOracles } from './oracle.ts';
 import type { DatasetKey } from './paper.ts';
 import type { TableKey } from './protocol.ts';
 import type { ReplicateRun } from './run.ts';
@@ -34,7 +35,7 @@ const TABLE_TITLES: Record<TableKey, string> = {
 export interface ReportOutput {
   markdown: string;
   files: string[];
-  headline: Record<string, { m2fn: VariantStats; ceiling: { sprc: BootstrapInterval; lcc: BootstrapInterval } | null; fraction: { sprc: number; lcc: number } | null }>;
+  headline: Record<string, { m2fn: VariantStats; ceiling: { sprc: BootstrapInterval; lcc: BootstrapInterval } | null; fraction: { sprc: number; lcc: number } | null; oracles: { learnable: BootstrapInterval; attributes: BootstrapInterval } | null }>;
 }
 
 function targetsFor(run: ReplicateRun, key: DatasetKey, needStd: boolean): Targets {
@@ -101,7 +102,10 @@ export async function writeReport(run: ReplicateRun, dir: string, o: { command?:
   const headline: ReportOutput['headline'] = {};
   md.push(`# M2FN replication report — protocol \`${p.name}\``, '');
   md.push(`${p.description}.`, '');
-  md.push(`**Total run time: ${minutes(run.seconds.total)}** (data ${minutes(run.seconds.data)}, variants ${minutes(run.seconds.variants)}) on ${osLine()}.`, '');
+  const s = run.seconds;
+  if (s.earlier.results) {
+    md.push(`**Total run time: ${minutes(s.total + s.earlier.seconds)}** on ${osLine()}: this invocation ${minutes(s.total)} (data ${minutes(s.data)}, variants ${minutes(s.variants)}), plus ${minutes(s.earlier.seconds)} recorded by earlier invocations for the data and the ${s.earlier.results} results this one kept.`, '');
+  } else md.push(`**Total run time: ${minutes(s.total)}** (data ${minutes(s.data)}, variants ${minutes(s.variants)}) on ${osLine()}.`, '');
   if (o.command) md.push('Command:', '', '```', o.command, '```', '');
   md.push('## Setup', '');
   for (const k of p.datasets) {
@@ -112,7 +116,7 @@ export async function writeReport(run: ReplicateRun, dir: string, o: { command?:
   for (const k of p.datasets) {
     const s = p.schedule[k];
     const d = run.datasets[k];
-    md.push(`- ${k}: ${d.trainRows} training rows, ${d.testRows} test rows on ${d.testImages} unseen images; ${s.epochs} epochs, batch ${s.batchSize}, AdamW lr ${s.lr} with cosine decay (warm-up ${s.warmupSteps} steps), no validation split (the last epoch is evaluated).`);
+    md.push(`- ${k}: ${d.trainRows} training rows, ${d.testRows} test rows on ${d.testImages} unseen images; ${s.epochs} epochs, batch ${s.batchSize}, AdamW lr ${s.lr} with cosine decay (warm-up ${s.warmupSteps} steps), ${s.standardizeTargets ? 'z-scored' : 'raw'} CTR targets, no validation split (the last epoch is evaluated).`);
   }
   md.push(`- Headline variants use seeds [${p.seeds}]; the others seed ${p.seeds[0]}. Intervals: 95% percentile bootstrap over test rows (${p.resamples} resamples) of the seed-averaged metric; "seed sd" is the spread across seeds. Paired differences resample the same rows for both variants.`);
   md.push('- Attribute-only baselines: linear regression (impression-weighted, ridge chosen on a 10% hold-out of the training rows), ε-SVR with RBF and polynomial kernels (libsvm-js defaults, C = 1, unweighted), MLP (ReLU, [256, 64], AdamW, best epoch on a 10% hold-out) on the aux vectors.', '');
@@ -124,11 +128,17 @@ export async function writeReport(run: ReplicateRun, dir: string, o: { command?:
     const t = targetsFor(run, k, false);
     const ceiling = noiseCeilingCI(t, p.resamples);
     const fraction = ceiling ? { sprc: m.sprc.estimate / ceiling.sprc.estimate, lcc: m.lcc.estimate / ceiling.lcc.estimate } : null;
-    headline[k] = { m2fn: m, ceiling, fraction };
+    const oracles = oracleIntervals(run, k, t, p.resamples);
+    headline[k] = { m2fn: m, ceiling, fraction, oracles: 'reason' in oracles ? null : { learnable: oracles.learnable, attributes: oracles.attributes } };
     md.push(`### ${k}`, '');
     if (ceiling && fraction) {
       md.push(`Noise ceiling (ground-truth CTR against observed CTR on the test rows): SPRC ${ci(ceiling.sprc)}, LCC ${ci(ceiling.lcc)}.`);
       md.push(`Full M2FN: SPRC ${ci(m.sprc)}, LCC ${ci(m.lcc)} — **${(fraction.sprc * 100).toFixed(0)}% of the SPRC ceiling** and ${(fraction.lcc * 100).toFixed(0)}% of the LCC ceiling (goal ≥ ${GOAL_FRACTION * 100}%: ${fraction.sprc >= GOAL_FRACTION ? 'met' : 'not met'}).`, '');
+      if ('reason' in oracles) md.push(`No oracles: ${oracles.reason}.`, '');
+      else {
+        const pct = (x: number) => `${((x / ceiling.sprc.estimate) * 100).toFixed(0)}%`;
+        md.push(`Oracles — the world's own logit without the per-image appeal and per-instance noise, which nothing shows for an unseen image: with every learnable effect SPRC ${ci(oracles.learnable)} (${pct(oracles.learnable.estimate)} of the ceiling: the most a model can expect); with only what the attributes carry SPRC ${ci(oracles.attributes)} (${pct(oracles.attributes.estimate)}: the most an attribute-only model can expect). M2FN reaches ${((m.sprc.estimate / oracles.learnable.estimate) * 100).toFixed(0)}% of the learnable oracle.`, '');
+      }
     } else md.push(`Full M2FN: SPRC ${ci(m.sprc)}, LCC ${ci(m.lcc)}. The rows carry no ground truth, so there is no noise ceiling.`, '');
     const m2fnPreds = run.results.filter((r) => r.dataset === k && r.variant === 'm2fn').map((r) => r.predicted);
     if (m2fnPreds.length > 1) {
@@ -142,8 +152,11 @@ export async function writeReport(run: ReplicateRun, dir: string, o: { command?:
       const s = stats.get(`${k}/${other}`);
       if (!s) continue;
       const d = pairedDifference(preds(`${k}/m2fn`), preds(`${k}/${other}`), t.observed, spearman, p.resamples);
-      const overlap = !(m.sprc.lo > s.sprc.hi || s.sprc.lo > m.sprc.hi);
-      md.push(`| ${s.variant.label} | ${ci(s.sprc)} | ${ci(d)} | ${overlap ? 'yes' : '**no**'} | ${d.lo > 0 || d.hi < 0 ? `**yes** (${d.estimate > 0 ? 'M2FN higher' : 'M2FN lower'})` : 'no'} |`);
+      md.push(comparisonRow(s.variant.label, m.sprc, s.sprc, d));
+    }
+    if (!('reason' in oracles)) {
+      const d = pairedDifference(preds(`${k}/m2fn`), [oracles.predictions.attributes], t.observed, spearman, p.resamples);
+      md.push(comparisonRow('oracle: everything the attributes carry (not a model)', m.sprc, oracles.attributes, d));
     }
     md.push('');
   }
@@ -178,7 +191,7 @@ export async function writeReport(run: ReplicateRun, dir: string, o: { command?:
   }
   md.push('## Time per variant', '', '| dataset | variant | seeds | seconds |', '|---|---|---|---|');
   for (const s of stats.values()) md.push(`| ${s.dataset} | ${s.variant.id} | ${s.seeds.length} | ${Math.round(s.seconds)} |`);
-  md.push('', `Total: ${minutes(run.seconds.total)}.`, '');
+  md.push('', `Total: ${minutes(s.total + s.earlier.seconds)}.`, '');
   const markdown = md.join('\n');
   writeFileAtomic(join(dir, 'REPORT.md'), markdown);
   files.push(join(dir, 'REPORT.md'));
@@ -187,9 +200,21 @@ export async function writeReport(run: ReplicateRun, dir: string, o: { command?:
     sprc: s.sprc, lcc: s.lcc, mse: s.mse, mae: s.mae, sprcSeedSd: s.sprcSeedSd, perSeed: s.perSeed, truthSprc: s.truthSprc, truthLcc: s.truthLcc,
     sprcStd: s.sprcStd, lccStd: s.lccStd, seconds: s.seconds, paper: s.paper,
   }));
-  writeFileAtomic(join(dir, 'results.json'), JSON.stringify({ protocol: { ...p, variants: undefined }, seconds: run.seconds, datasets: Object.fromEntries(Object.entries(run.datasets).map(([k, d]) => [k, { ...d, testIds: undefined }])), headline: Object.fromEntries(Object.entries(headline).map(([k, h]) => [k, { sprc: h.m2fn.sprc, lcc: h.m2fn.lcc, ceiling: h.ceiling, fraction: h.fraction }])), variants: compact, failures: run.failures }, null, 1) + '\n');
+  writeFileAtomic(join(dir, 'results.json'), JSON.stringify({ protocol: { ...p, variants: undefined }, seconds: run.seconds, datasets: Object.fromEntries(Object.entries(run.datasets).map(([k, d]) => [k, { ...d, testIds: undefined }])), headline: Object.fromEntries(Object.entries(headline).map(([k, h]) => [k, { sprc: h.m2fn.sprc, lcc: h.m2fn.lcc, ceiling: h.ceiling, fraction: h.fraction, oracles: h.oracles }])), variants: compact, failures: run.failures }, null, 1) + '\n');
   files.push(join(dir, 'results.json'));
   return { markdown, files, headline };
+}
+
+function comparisonRow(label: string, m2fn: BootstrapInterval, other: BootstrapInterval, d: BootstrapInterval): string {
+  const overlap = !(m2fn.lo > other.hi || other.lo > m2fn.hi);
+  return `| ${label} | ${ci(other)} | ${ci(d)} | ${overlap ? 'yes' : '**no**'} | ${d.lo > 0 || d.hi < 0 ? `**yes** (${d.estimate > 0 ? 'M2FN higher' : 'M2FN lower'})` : 'no'} |`;
+}
+
+function oracleIntervals(run: ReplicateRun, k: DatasetKey, t: Targets, resamples: number) {
+  const o = worldOracles(readDatasetJson(run.datasets[k].source), readManifest(run.datasets[k].dir, 'test').rows);
+  if ('reason' in o) return o;
+  const opts = { resamples, seed: 0 };
+  return { predictions: o.oracles, learnable: bootstrapCI(spearman, o.oracles.learnable, t.observed, opts), attributes: bootstrapCI(spearman, o.oracles.attributes, t.observed, opts) };
 }
 
 /** The full model and image-only rows of an ablation table carry that table's paper figure. */

@@ -69,7 +69,8 @@ export interface ReplicateRun {
   protocol: Protocol;
   datasets: Record<string, DatasetInfo>;
   results: SeedResult[];
-  seconds: { data: number; variants: number; total: number };
+  /** This invocation's wall time; `earlier`: the results it kept from earlier invocations and the seconds they took then. */
+  seconds: { data: number; variants: number; total: number; earlier: { results: number; seconds: number } };
   /** Variants that failed, with the error; the report lists them. */
   failures: { variant: string; dataset: DatasetKey; seed: number; error: string }[];
 }
@@ -233,8 +234,7 @@ async function runTrained(o: ReplicateOptions, v: Variant, seed: number, data: D
     schedule: { kind: 'cosine', warmup: Math.min(s.warmupSteps, Math.floor(steps / 4)) },
     epochs: s.epochs, batchSize: s.batchSize, seed, ep: o.ep ?? 'cpu', threads: o.threads, mode: 'fused',
     validation: { kind: 'none' }, patience: 0, selectBy: 'loss', resume: false, force: true, checkpointEvery: 0,
-    // The committed CPU report (docs/replication) was measured on raw CTR targets.
-    standardizeTargets: false,
+    standardizeTargets: s.standardizeTargets,
     freezeBackboneEpochs: 0, bnMomentum: 0.1, textEncoder: textEncoderFor(ds.auxSchema), quiet: true,
   });
   const fit = (performance.now() - t0) / 1000;
@@ -254,6 +254,11 @@ export async function replicate(o: ReplicateOptions): Promise<ReplicateRun> {
   mkdirSync(o.work, { recursive: true });
   const datasets = await buildDatasets(o, say);
   const tData = performance.now();
+  // Data-stage time accumulates in the work directory, so a resumed run can still state the whole cost.
+  const dataTimeFile = join(o.work, 'data-seconds.json');
+  const earlierData = existsSync(dataTimeFile) ? (JSON.parse(readFileSync(dataTimeFile, 'utf8')) as { seconds: number }).seconds : 0;
+  writeFileAtomic(dataTimeFile, JSON.stringify({ seconds: earlierData + (tData - t0) / 1000 }) + '\n');
+  const earlier = { results: 0, seconds: earlierData };
   const p = o.protocol;
   const results: SeedResult[] = [];
   const failures: ReplicateRun['failures'] = [];
@@ -269,6 +274,8 @@ export async function replicate(o: ReplicateOptions): Promise<ReplicateRun> {
       const r = JSON.parse(readFileSync(file, 'utf8')) as SeedResult;
       if (r.fingerprint === fp) {
         results.push(r);
+        earlier.results++;
+        earlier.seconds += r.seconds.fit + r.seconds.eval;
         say(`[${done}/${jobs.length}] ${v.dataset} ${v.id} seed ${seed}: kept from an earlier run (SPRC ${r.summary.overall.sprc.estimate.toFixed(3)})`);
         continue;
       }
@@ -298,5 +305,5 @@ export async function replicate(o: ReplicateOptions): Promise<ReplicateRun> {
     }
   }
   const end = performance.now();
-  return { protocol: p, datasets, results, failures, seconds: { data: (tData - t0) / 1000, variants: (end - tData) / 1000, total: (end - t0) / 1000 } };
+  return { protocol: p, datasets, results, failures, seconds: { data: (tData - t0) / 1000, variants: (end - tData) / 1000, total: (end - t0) / 1000, earlier } };
 }
