@@ -67,8 +67,10 @@ export const replicateCommand: CommandModule<object, Args> = {
       const frac = h.fraction ? `, ${(h.fraction.sprc * 100).toFixed(0)}% of the noise ceiling ${h.ceiling!.sprc.estimate.toFixed(3)}` : '';
       console.error(`${k}: M2FN SPRC ${h.m2fn.sprc.estimate.toFixed(3)} [${h.m2fn.sprc.lo.toFixed(3)}, ${h.m2fn.sprc.hi.toFixed(3)}]${frac}`);
     }
-    const mins = Math.floor(run.seconds.total / 60);
-    console.error(`total run time: ${mins} min ${Math.round(run.seconds.total - mins * 60)} s; report: ${join(a.out, 'REPORT.md')}`);
+    const total = run.seconds.total + run.seconds.earlier.seconds;
+    const mins = Math.floor(total / 60);
+    const kept = run.seconds.earlier.results ? ` (with ${run.seconds.earlier.results} results kept from earlier invocations)` : '';
+    console.error(`total run time: ${mins} min ${Math.round(total - mins * 60)} s${kept}; report: ${join(a.out, 'REPORT.md')}`);
     console.log(JSON.stringify({ report: join(a.out, 'REPORT.md'), seconds: run.seconds, failures: run.failures.length }));
   },
 };

@@ -102,10 +102,11 @@ export async function writeReport(run: ReplicateRun, dir: string, o: { command?:
   const headline: ReportOutput['headline'] = {};
   md.push(`# M2FN replication report — protocol \`${p.name}\``, '');
   md.push(`${p.description}.`, '');
-  const s = run.seconds;
-  if (s.earlier.results) {
-    md.push(`**Total run time: ${minutes(s.total + s.earlier.seconds)}** on ${osLine()}: this invocation ${minutes(s.total)} (data ${minutes(s.data)}, variants ${minutes(s.variants)}), plus ${minutes(s.earlier.seconds)} recorded by earlier invocations for the data and the ${s.earlier.results} results this one kept.`, '');
-  } else md.push(`**Total run time: ${minutes(s.total)}** (data ${minutes(s.data)}, variants ${minutes(s.variants)}) on ${osLine()}.`, '');
+  const secs = run.seconds;
+  const total = secs.total + secs.earlier.seconds;
+  if (secs.earlier.results) {
+    md.push(`**Total run time: ${minutes(total)}** on ${osLine()}: this invocation ${minutes(secs.total)} (data ${minutes(secs.data)}, variants ${minutes(secs.variants)}), plus ${minutes(secs.earlier.seconds)} recorded by earlier invocations for the data and the ${secs.earlier.results} results this one kept.`, '');
+  } else md.push(`**Total run time: ${minutes(total)}** (data ${minutes(secs.data)}, variants ${minutes(secs.variants)}) on ${osLine()}.`, '');
   if (o.command) md.push('Command:', '', '```', o.command, '```', '');
   md.push('## Setup', '');
   for (const k of p.datasets) {
@@ -191,7 +192,7 @@ export async function writeReport(run: ReplicateRun, dir: string, o: { command?:
   }
   md.push('## Time per variant', '', '| dataset | variant | seeds | seconds |', '|---|---|---|---|');
   for (const s of stats.values()) md.push(`| ${s.dataset} | ${s.variant.id} | ${s.seeds.length} | ${Math.round(s.seconds)} |`);
-  md.push('', `Total: ${minutes(s.total + s.earlier.seconds)}.`, '');
+  md.push('', `Total: ${minutes(total)}.`, '');
   const markdown = md.join('\n');
   writeFileAtomic(join(dir, 'REPORT.md'), markdown);
   files.push(join(dir, 'REPORT.md'));
