@@ -3,13 +3,14 @@ import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { validateSchema } from '../runtime/attributes.ts';
 import { SCHEMA_PRESETS, type AuxSchema } from '../runtime/schema.ts';
-import { defaultConfig, PRESET_MODULES, type Backbone, type ModelConfig, type ModelKind } from '../graph/models/config.ts';
+import { defaultConfig, PRESET_MODULES, type Backbone, type BackboneNorm, type ModelConfig, type ModelKind } from '../graph/models/config.ts';
 
 export function withModelOptions<T>(y: Argv<T>) {
   return y
     .parserConfiguration({ 'duplicate-arguments-array': false }) // a repeated flag: the last one wins
     .option('model', { choices: ['m2fn', 'image-only', 'concat', 'nima'] as const, default: 'm2fn' as const, describe: 'model family member', group: 'Model:' })
     .option('backbone', { choices: ['vgg19', 'vgg16', 'vgg11'] as const, default: 'vgg19' as const, group: 'Model:' })
+    .option('backbone-norm', { choices: ['none', 'batch'] as const, default: 'none' as const, describe: 'batch: batch norm after every conv without CBN (VGG19-BN; trains more reliably from scratch)', group: 'Model:' })
     .option('size', { type: 'number', default: 224, describe: 'input height = width (at least 32; 224 in the paper)', group: 'Model:' })
     .option('width', { type: 'number', default: 1, describe: 'channel-width multiplier (e.g. 0.25 for CPU experiments)', group: 'Model:' })
     .option('aux', { type: 'boolean', describe: 'input step: use auxiliary attributes (default: per model)', group: 'Fusion steps:' })
@@ -30,6 +31,7 @@ export function withModelOptions<T>(y: Argv<T>) {
 export interface ModelArgs {
   model: ModelKind;
   backbone: Backbone;
+  'backbone-norm': BackboneNorm;
   size: number;
   width: number;
   aux?: boolean;
@@ -91,6 +93,7 @@ export function configFromArgs(a: ModelArgs): ModelConfig {
   return {
     ...base,
     backbone: a.backbone,
+    backboneNorm: a['backbone-norm'],
     size: a.size,
     width: a.width,
     modules,

@@ -3,6 +3,8 @@ import { auxDim, REAL_AD_SCHEMA, type AuxSchema } from '../../runtime/schema.ts'
 
 export type ModelKind = 'm2fn' | 'image-only' | 'concat' | 'nima';
 export type Backbone = 'vgg19' | 'vgg16' | 'vgg11';
+/** `batch`: batch norm after every conv that has no CBN (torchvision's vgg19_bn layout). */
+export type BackboneNorm = 'none' | 'batch';
 
 export interface Modules {
   /** Input step: attributes enter the model at all (concatenated before the last FC unless `high`). */
@@ -18,6 +20,7 @@ export interface Modules {
 export interface ModelConfig {
   model: ModelKind;
   backbone: Backbone;
+  backboneNorm: BackboneNorm;
   size: number;
   width: number;
   modules: Modules;
@@ -52,6 +55,7 @@ export function defaultConfig(model: ModelKind = 'm2fn'): ModelConfig {
   return {
     model,
     backbone: 'vgg19',
+    backboneNorm: 'none',
     size: 224,
     width: 1,
     modules: { ...PRESET_MODULES[model] },
@@ -75,11 +79,14 @@ export function configAuxDim(cfg: ModelConfig): number {
 }
 
 /** Rejects combinations that cannot be built, naming the field. */
-export function validateConfig(cfg: ModelConfig): ModelConfig {
+export function validateConfig(config: ModelConfig): ModelConfig {
+  // Configs saved before backboneNorm existed (model cards, checkpoints) mean the plain VGG.
+  const cfg: ModelConfig = { ...config, backboneNorm: config.backboneNorm ?? 'none' };
   const bad = (msg: string): never => {
     throw new Error(`model config: ${msg}`);
   };
   if (!VGG_BLOCKS[cfg.backbone]) bad(`unknown backbone "${cfg.backbone}" (vgg19, vgg16, vgg11)`);
+  if (cfg.backboneNorm !== 'none' && cfg.backboneNorm !== 'batch') bad(`backboneNorm "${cfg.backboneNorm}" must be none or batch`);
   if (!PRESET_MODULES[cfg.model]) bad(`unknown model "${cfg.model}" (m2fn, image-only, concat, nima)`);
   // Five 2×2 pools floor the map: 112 → 3×3 (as PyTorch's MaxPool2d does).
   if (!Number.isInteger(cfg.size) || cfg.size < 32) bad(`size ${cfg.size} must be an integer of at least 32`);

@@ -3,10 +3,14 @@ import type { Value } from '../ir.ts';
 import { maxPool, relu, scoped } from '../ops/index.ts';
 import type { LayerCtx } from '../layers/context.ts';
 import { conv2d } from '../layers/dense.ts';
-import { conditionalBatchNorm } from '../layers/norm.ts';
+import { batchNorm, conditionalBatchNorm } from '../layers/norm.ts';
 import { stageChannels, VGG_BLOCKS, type ModelConfig } from './config.ts';
 
-/** image [N,3,S,S] → features [N,C,S/32,S/32]. `aux` is null when low-level fusion is off. */
+/**
+ * image [N,3,S,S] → features [N,C,S/32,S/32]. `aux` is null when low-level fusion is off.
+ * `backboneNorm: 'batch'` normalises every other conv too: a plain VGG19 trained from scratch
+ * (no pretrained weights) often stalls, and some seeds never learn the image.
+ */
 export function vggBackbone(ctx: LayerCtx, cfg: ModelConfig, image: Value, aux: Value | null): Value {
   const channels = stageChannels(cfg);
   let x = image;
@@ -17,6 +21,9 @@ export function vggBackbone(ctx: LayerCtx, cfg: ModelConfig, image: Value, aux: 
       if (aux && cfg.cbnPlacement[b] === 1 && j === 0) {
         const cbn = `cbn${b + 1}`;
         x = scoped(cbn, () => conditionalBatchNorm(ctx, cbn, x, aux, cfg.cbnHidden));
+      } else if (cfg.backboneNorm === 'batch') {
+        const bn = `vgg.bn${b + 1}_${j + 1}`;
+        x = scoped(bn, () => batchNorm(ctx, bn, x));
       }
       x = relu(x);
     }

@@ -47,7 +47,7 @@ test('VGG16 and VGG11 backbones have their textbook conv counts', () => {
 });
 
 const base: ModelArgs = {
-  model: 'm2fn', backbone: 'vgg11', size: 32, width: 0.125, 'cbn-placement': '1,0,0,0,0',
+  model: 'm2fn', backbone: 'vgg11', 'backbone-norm': 'none', size: 32, width: 0.125, 'cbn-placement': '1,0,0,0,0',
   'att-hidden': 5, 'fuse-dim': 6, 'head-hidden': '7', 'aux-schema': 'real-ad', seed: 0,
 };
 const matrix: [string, Partial<ModelArgs>][] = [];
@@ -61,6 +61,7 @@ for (let bits = 0; bits < 8; bits++) {
   matrix.push([`m2fn aux low=${low} att=${att} high=${high}`, { low, att, high }]);
 }
 for (const placement of ['1,1,1,1,1', '0,0,0,0,1', '0,0,1,1,1', '1,1,1,0,0']) matrix.push([`cbn placement ${placement}`, { 'cbn-placement': placement }]);
+for (const model of ['m2fn', 'image-only'] as const) matrix.push([`${model} vgg19 with batch norm`, { model, backbone: 'vgg19', 'backbone-norm': 'batch' }]);
 matrix.push(['ava schema, distribution', { 'aux-schema': 'ava', output: 'distribution' }]);
 matrix.push(['64², width 0.25, head none, dropout', { size: 64, width: 0.25, 'head-hidden': '', dropout: 0.5 }]);
 

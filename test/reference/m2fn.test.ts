@@ -36,6 +36,16 @@ test('full-size M2FN has the paper reference model\'s 55.7M trainable parameters
   assert.equal(stageChannels({ ...base, width: 0.01 }), [8, 8, 8, 8, 8]);
 });
 
+test('VGG19-BN adds torchvision\'s 11,008 batch-norm parameters (gamma, beta), 10,880 when conv1_1 has CBN', () => {
+  const trainable = (c: ReferenceConfig) =>
+    [...referenceParamShapes(c)].filter(([n]) => !/running_/.test(n)).reduce((s, [, shape]) => s + shape.reduce((a, b) => a * b, 1), 0);
+  const vgg = { ...base, model: 'image-only', modules: { aux: false, low: false, att: false, high: false }, auxDim: 0 };
+  // torchvision: vgg19_bn 143,678,248 − vgg19 143,667,240 parameters.
+  assert.is(trainable({ ...vgg, backboneNorm: 'batch' }) - trainable(vgg), 11_008);
+  assert.is(trainable({ ...base, backboneNorm: 'batch' }) - trainable(base), 11_008 - 2 * 64);
+  assert.equal(referenceParamShapes({ ...base, backboneNorm: 'batch' }).get('vgg.bn5_4.running_var'), [512]);
+});
+
 // A vanilla VGG11 at 32x32, width 0.01 (8 channels everywhere, final map 1x1). All conv weights
 // are zero, so the feature vector is relu(bias of the last conv) whatever the image.
 const tinyVgg: ReferenceConfig = {

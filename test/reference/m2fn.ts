@@ -10,6 +10,8 @@ export interface ReferenceConfig {
   /** Informational only: the forward pass follows `modules` and `output`. */
   model: string;
   backbone: 'vgg19' | 'vgg16' | 'vgg11';
+  /** 'batch': BN (`vgg.bn{b}_{j}`) after every conv that has no CBN; absent means 'none'. */
+  backboneNorm?: 'none' | 'batch';
   size: number;
   width: number;
   modules: { aux: boolean; low: boolean; att: boolean; high: boolean };
@@ -85,6 +87,8 @@ export function referenceParamShapes(config: ReferenceConfig): Map<string, numbe
           shapes.set(`cbn${b}.${d}.fc2.weight`, [c, config.cbnHidden]);
           shapes.set(`cbn${b}.${d}.fc2.bias`, [c]);
         }
+      } else if (config.backboneNorm === 'batch') {
+        for (const p of ['gamma', 'beta', 'running_mean', 'running_var']) shapes.set(`vgg.bn${b}_${j}.${p}`, [c]);
       }
     }
   });
@@ -151,10 +155,17 @@ export function referenceForward(
   }
 
   const batchStats = new Map<string, { mean: Float64Array; var: Float64Array }>();
+  const normalise = (x: Tensor, name: string): Tensor => {
+    const stats = opts.training ? bnStats(x) : { mean: p(`${name}.running_mean`).data, var: p(`${name}.running_var`).data };
+    if (opts.training) batchStats.set(name, stats);
+    return bnNormalize(x, stats.mean, stats.var, config.bnEps);
+  };
+  const bn = (x: Tensor, name: string): Tensor => {
+    const C = x.shape[1];
+    return add(mul(normalise(x, name), reshape(p(`${name}.gamma`), [1, C])), reshape(p(`${name}.beta`), [1, C]));
+  };
   const cbn = (x: Tensor, b: number): Tensor => {
-    const stats = opts.training ? bnStats(x) : { mean: p(`cbn${b}.running_mean`).data, var: p(`cbn${b}.running_var`).data };
-    if (opts.training) batchStats.set(`cbn${b}`, stats);
-    const xhat = bnNormalize(x, stats.mean, stats.var, config.bnEps);
+    const xhat = normalise(x, `cbn${b}`);
     const mlp = (d: string) =>
       linear(relu(linear(a!, p(`cbn${b}.${d}.fc1.weight`), p(`cbn${b}.${d}.fc1.bias`))), p(`cbn${b}.${d}.fc2.weight`), p(`cbn${b}.${d}.fc2.bias`));
     const C = x.shape[1];
@@ -169,6 +180,7 @@ export function referenceForward(
     for (let j = 1; j <= n; j++) {
       x = conv2d(x, p(`vgg.conv${b}_${j}.weight`), p(`vgg.conv${b}_${j}.bias`), { pad: 1 });
       if (j === 1 && hasCbn(config, b)) x = cbn(x, b);
+      else if (config.backboneNorm === 'batch') x = bn(x, `vgg.bn${b}_${j}`);
       x = relu(x);
     }
     x = maxPool(x, 2, 2);
