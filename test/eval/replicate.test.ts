@@ -70,7 +70,7 @@ test('tiny replicate run writes a report with the required sections', async () =
       ...restrictProtocol(CPU_PROTOCOL, { only: ['m2fn', 'linear'], seeds: [0], epochs: 1, datasets: ['100+'], resamples: 100 }),
       name: 'test',
       textDim: 4,
-      model: { size: 32, width: 0.0625, headHidden: [8], fuseDim: 8, attHidden: 8, cbnHidden: 8 },
+      model: { size: 32, width: 0.0625, backboneNorm: 'batch', headHidden: [8], fuseDim: 8, attHidden: 8, cbnHidden: 8 },
     };
     protocol.schedule = { ...protocol.schedule, '100+': { epochs: 1, batchSize: 8, lr: 1e-3, warmupSteps: 1, standardizeTargets: true } };
     const lines: string[] = [];
@@ -84,6 +84,9 @@ test('tiny replicate run writes a report with the required sections', async () =
       assert.ok(r.markdown.includes(section), `section "${section}" in:\n${r.markdown}`);
     }
     assert.ok(r.markdown.includes('M2FN (OOOO)') && r.markdown.includes('only aux: linear regression'));
+    assert.ok(r.markdown.includes('VGG19-BN'), 'the report names the backbone the protocol trains');
+    const card = JSON.parse(readFileSync(join(t.dir, 'work', 'runs', '100', 'm2fn', 'seed-0', 'inference.card.json'), 'utf8'));
+    assert.is(card.config.backboneNorm, 'batch', 'the protocol\'s model size reaches the trained model');
     const png = join(out, 'headline-100.png');
     assert.ok(existsSync(png));
     const meta = await sharp(png).metadata();

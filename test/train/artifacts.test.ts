@@ -61,6 +61,11 @@ test('webgpu lowering avoids MaxPool indices and training-mode BatchNormalizatio
   const training = readOnnx(join(out, 'training_model.onnx'));
   assert.not.ok(training.outputs.some((o) => o.name.startsWith('vgg.')));
   assert.ok(training.outputs.some((o) => o.name === 'cbn1.gamma_grad'));
+  const bnOut = tmp('art-bn-frozen');
+  assert.is(build(bnOut, ['--backbone-norm', 'batch', '--freeze-backbone']).status, 0);
+  const bnOutputs = readOnnx(join(bnOut, 'training_model.onnx')).outputs.map((o) => o.name);
+  assert.not.ok(bnOutputs.some((n) => n.startsWith('vgg.') && n.endsWith('_grad')), 'frozen VGG-BN: no backbone gradients');
+  assert.ok(bnOutputs.includes('vgg.bn2_1.running_mean_new') && bnOutputs.includes('vgg.bn5_2.running_var_new'), 'its batch statistics still update');
   const cpuOut = tmp('art-cpu');
   assert.is(build(cpuOut, []).status, 0);
   assert.ok(readOnnx(join(cpuOut, 'train_step.onnx')).nodes.some((n) => n.op === 'MaxUnpool'), 'CPU lowering routes max-pool gradients by indices');

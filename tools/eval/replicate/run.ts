@@ -202,6 +202,7 @@ export function configFor(p: Protocol, v: Variant, schema: AuxSchema, seed: numb
     ...base,
     size: p.model.size,
     width: p.model.width,
+    backboneNorm: p.model.backboneNorm,
     headHidden: p.model.headHidden,
     fuseDim: p.model.fuseDim,
     attHidden: p.model.attHidden,
