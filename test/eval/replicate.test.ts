@@ -70,7 +70,7 @@ test('tiny replicate run writes a report with the required sections', async () =
       ...restrictProtocol(CPU_PROTOCOL, { only: ['m2fn', 'linear'], seeds: [0], epochs: 1, datasets: ['100+'], resamples: 100 }),
       name: 'test',
       textDim: 4,
-      model: { size: 32, width: 0.0625, backboneNorm: 'batch', headHidden: [8], fuseDim: 8, attHidden: 8, cbnHidden: 8 },
+      model: { size: 32, width: 0.0625, backboneNorm: 'batch', dropout: 0.5, headHidden: [8], fuseDim: 8, attHidden: 8, cbnHidden: 8 },
     };
     protocol.schedule = { ...protocol.schedule, '100+': { epochs: 1, batchSize: 8, lr: 1e-3, warmupSteps: 1, standardizeTargets: true } };
     const lines: string[] = [];
@@ -87,6 +87,7 @@ test('tiny replicate run writes a report with the required sections', async () =
     assert.ok(r.markdown.includes('VGG19-BN'), 'the report names the backbone the protocol trains');
     const card = JSON.parse(readFileSync(join(t.dir, 'work', 'runs', '100', 'm2fn', 'seed-0', 'inference.card.json'), 'utf8'));
     assert.is(card.config.backboneNorm, 'batch', 'the protocol\'s model size reaches the trained model');
+    assert.is(card.config.dropout, 0.5);
     const png = join(out, 'headline-100.png');
     assert.ok(existsSync(png));
     const meta = await sharp(png).metadata();

@@ -44,6 +44,8 @@ export interface ModelSize {
   width: number;
   /** Trained from scratch, the plain VGG19 stalls on some seeds; see docs/model.md. */
   backboneNorm: BackboneNorm;
+  /** Dropout before the output layer for every trained variant but NIMA, which keeps the paper's 0.75. */
+  dropout: number;
   headHidden: number[];
   fuseDim: number;
   attHidden: number;
@@ -150,7 +152,7 @@ export function paperVariants(datasets: DatasetKey[], seedsFor: Record<DatasetKe
 
 export const CPU_PROTOCOL: Protocol = {
   name: 'cpu',
-  description: 'CPU-sized: 64² inputs, VGG19-BN at width ×0.125, head 256, text embeddings at 64-d, 8–10 epochs on z-scored targets; 500+ (headline) from a world of 3,000 ads and 20M impressions, 100+ (headline and every ablation) from the default world (300 ads, 1M impressions)',
+  description: 'CPU-sized: 64² inputs, VGG19-BN at width ×0.125, head 256 (dropout 0.5), text embeddings at 64-d, 6–10 epochs on z-scored targets; 500+ (headline) from a world of 3,000 ads and 20M impressions, 100+ (headline and every ablation) from the default world (300 ads, 1M impressions)',
   worlds: {
     '100+': { images: 300, impressions: 1_000_000, seed: 1, mergeBelow: 5000, imageSize: 64 },
     // Large enough for ~2,900 training rows on ~1,500 images: with the 706 rows of a 1,000-ad
@@ -158,9 +160,9 @@ export const CPU_PROTOCOL: Protocol = {
     '500+': { images: 3000, impressions: 20_000_000, seed: 1, mergeBelow: 5000, imageSize: 64 },
   },
   textDim: 64,
-  model: { size: 64, width: 0.125, backboneNorm: 'batch', headHidden: [256], fuseDim: 256, attHidden: 128, cbnHidden: 64 },
+  model: { size: 64, width: 0.125, backboneNorm: 'batch', dropout: 0.5, headHidden: [256], fuseDim: 256, attHidden: 128, cbnHidden: 64 },
   schedule: {
-    '100+': { epochs: 8, batchSize: 16, lr: 3e-4, warmupSteps: 30, standardizeTargets: true },
+    '100+': { epochs: 6, batchSize: 16, lr: 3e-4, warmupSteps: 30, standardizeTargets: true },
     '500+': { epochs: 10, batchSize: 16, lr: 3e-4, warmupSteps: 30, standardizeTargets: true },
   },
   seeds: [0, 1, 2],
@@ -180,7 +182,7 @@ export const GPU_PROTOCOL: Protocol = {
     '500+': { images: 3000, impressions: 50_000_000, seed: 1, mergeBelow: 50_000, imageSize: 224 },
   },
   textDim: 768,
-  model: { size: 224, width: 1, backboneNorm: 'batch', headHidden: [4096, 4096], fuseDim: 512, attHidden: 512, cbnHidden: 256 },
+  model: { size: 224, width: 1, backboneNorm: 'batch', dropout: 0.5, headHidden: [4096, 4096], fuseDim: 512, attHidden: 512, cbnHidden: 256 },
   schedule: {
     '100+': { epochs: 100, batchSize: 128, lr: 1e-4, warmupSteps: 500, standardizeTargets: true },
     '500+': { epochs: 100, batchSize: 128, lr: 1e-4, warmupSteps: 200, standardizeTargets: true },

@@ -113,7 +113,7 @@ export async function writeReport(run: ReplicateRun, dir: string, o: { command?:
     const w = p.worlds[k];
     md.push(`- ${k} world: ${w.images} synthetic ads, ${w.impressions.toLocaleString('en')} impressions (seed ${w.seed}); levels merged below ${w.mergeBelow.toLocaleString('en')} impressions; images stored at ${w.imageSize}²; dataset ${run.datasets[k].source}.`);
   }
-  md.push(`- Model: input ${p.model.size}², VGG19${p.model.backboneNorm === 'batch' ? '-BN (batch norm after every conv without CBN)' : ''} width ×${p.model.width}, head [${p.model.headHidden}], fusion ${p.model.fuseDim}, attention hidden ${p.model.attHidden}, CBN hidden ${p.model.cbnHidden}; text attributes hashed to ${p.textDim}-d.`);
+  md.push(`- Model: input ${p.model.size}², VGG19${p.model.backboneNorm === 'batch' ? '-BN (batch norm after every conv without CBN)' : ''} width ×${p.model.width}, head [${p.model.headHidden}] with dropout ${p.model.dropout} before the output (NIMA: 0.75), fusion ${p.model.fuseDim}, attention hidden ${p.model.attHidden}, CBN hidden ${p.model.cbnHidden}; text attributes hashed to ${p.textDim}-d.`);
   for (const k of p.datasets) {
     const s = p.schedule[k];
     const d = run.datasets[k];

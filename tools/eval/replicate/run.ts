@@ -210,6 +210,7 @@ export function configFor(p: Protocol, v: Variant, schema: AuxSchema, seed: numb
     modules,
     cbnPlacement: v.cbnPlacement ?? base.cbnPlacement,
     output: v.output ?? base.output,
+    dropout: base.model === 'nima' ? base.dropout : p.model.dropout,
     auxSchema: modules.aux ? schema : null,
     seed,
   };
