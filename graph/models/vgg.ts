@@ -8,8 +8,8 @@ import { stageChannels, VGG_BLOCKS, type ModelConfig } from './config.ts';
 
 /**
  * image [N,3,S,S] → features [N,C,S/32,S/32]. `aux` is null when low-level fusion is off.
- * `backboneNorm: 'batch'` normalises every other conv too: a plain VGG19 trained from scratch
- * (no pretrained weights) often stalls, and some seeds never learn the image.
+ * `backboneNorm: 'batch'` adds batch norm to each conv without CBN: a plain VGG19 trained from scratch
+ * (no pretrained weights) can stall: some seeds never learn the image.
  */
 export function vggBackbone(ctx: LayerCtx, cfg: ModelConfig, image: Value, aux: Value | null): Value {
   const channels = stageChannels(cfg);

@@ -42,7 +42,7 @@ export interface WorldSpec {
 export interface ModelSize {
   size: number;
   width: number;
-  /** Trained from scratch, the plain VGG19 stalls on some seeds; see docs/model.md. */
+  /** Trained from scratch, the plain VGG19 can stall on some seeds; see docs/model.md. */
   backboneNorm: BackboneNorm;
   /** Dropout before the output layer for every trained variant but NIMA, which keeps the paper's 0.75. */
   dropout: number;
