@@ -100,6 +100,8 @@ test('tiny replicate run writes a report with the required sections', async () =
     const again = await replicate({ protocol, work: join(t.dir, 'work'), data: { '100+': data }, log: (s) => lines.push(s) });
     assert.is(again.results.length, 2);
     assert.ok(lines.filter((l) => l.includes('kept from an earlier run')).length === 2);
+    const resumed = await writeReport(again, join(t.dir, 'report-resumed'));
+    assert.match(resumed.markdown, /recorded by earlier invocations for the data and the 2 results this one kept/);
   } finally {
     t.cleanup();
   }

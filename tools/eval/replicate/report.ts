@@ -104,8 +104,9 @@ export async function writeReport(run: ReplicateRun, dir: string, o: { command?:
   md.push(`${p.description}.`, '');
   const secs = run.seconds;
   const total = secs.total + secs.earlier.seconds;
-  if (secs.earlier.results) {
-    md.push(`**Total run time: ${minutes(total)}** on ${osLine()}: this invocation ${minutes(secs.total)} (data ${minutes(secs.data)}, variants ${minutes(secs.variants)}), plus ${minutes(secs.earlier.seconds)} recorded by earlier invocations for the data and the ${secs.earlier.results} results this one kept.`, '');
+  if (secs.earlier.seconds > 0) {
+    const kept = secs.earlier.results ? ` and the ${secs.earlier.results} results this one kept` : '';
+    md.push(`**Total run time: ${minutes(total)}** on ${osLine()}: this invocation ${minutes(secs.total)} (data ${minutes(secs.data)}, variants ${minutes(secs.variants)}), plus ${minutes(secs.earlier.seconds)} recorded by earlier invocations for the data${kept}.`, '');
   } else md.push(`**Total run time: ${minutes(total)}** (data ${minutes(secs.data)}, variants ${minutes(secs.variants)}) on ${osLine()}.`, '');
   if (o.command) md.push('Command:', '', '```', o.command, '```', '');
   md.push('## Setup', '');
