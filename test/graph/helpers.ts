@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { defaultConfig, configAuxDim, type ModelConfig, type ModelKind } from '../../graph/models/config.ts';
+import type { Value } from '../../graph/ir.ts';
 import type { BuiltModel } from '../../graph/models/m2fn.ts';
 import { rng } from '../../graph/params.ts';
 import { serialize, type GraphSpec } from '../../graph/serialize.ts';
@@ -19,6 +20,31 @@ export function smallConfig(model: ModelKind = 'm2fn', over: Partial<ModelConfig
 export function randomArray(n: number, seed: number, scale = 1): Float32Array {
   const r = rng(seed);
   return Float32Array.from({ length: n }, () => (2 * r() - 1) * scale);
+}
+
+/**
+ * Random feeds for a training graph's batch inputs with N rows: positive impression weights,
+ * target rows that are distributions when the target has 10 buckets, dropout masks of 0 or 2.
+ */
+export function batchFeeds(inputs: Value[], N: number, seed: number): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  inputs.forEach((v, i) => {
+    const shape = v.shape.map((d) => (typeof d === 'number' ? d : N));
+    const n = shape.reduce((a, b) => a * b, 1);
+    let data = randomArray(n, seed + i);
+    if (v.name === 'weight') data = data.map((x) => 0.5 + Math.abs(x));
+    if (v.name === 'target' && shape[1] === 10) {
+      // a distribution per row
+      for (let r = 0; r < N; r++) {
+        const row = data.subarray(r * 10, r * 10 + 10).map(Math.abs);
+        const s = row.reduce((a, b) => a + b);
+        data.set(row.map((x) => x / s), r * 10);
+      }
+    }
+    if (v.name!.startsWith('dropout_mask')) data = data.map((x) => (x > 0 ? 2 : 0));
+    feeds[v.name!] = new ort.Tensor('float32', data, shape);
+  });
+  return feeds;
 }
 
 /**

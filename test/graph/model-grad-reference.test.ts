@@ -11,7 +11,7 @@ import { serialize } from '../../graph/serialize.ts';
 import { gradName, trainingModel } from '../../graph/training/graphs.ts';
 import { DEFAULT_OPTIMIZER } from '../../graph/training/optimizers.ts';
 import { referenceForward } from '../reference/m2fn.ts';
-import { randomArray, randomizeParams, referenceConfig, smallConfig } from './helpers.ts';
+import { batchFeeds, randomizeParams, referenceConfig, smallConfig } from './helpers.ts';
 
 const N = 3;
 const small = { size: 64, backbone: 'vgg11' as const, headHidden: [6], cbnHidden: 4, attHidden: 4, fuseDim: 5 };
@@ -24,13 +24,7 @@ for (const [label, cfg] of cases) {
   test(`gradients equal float64 differences of the reference loss: ${label}`, async () => {
     const spec = trainingModel({ config: cfg, loss: 'wmse', optimizer: DEFAULT_OPTIMIZER, bnMomentum: 0.1, ep: 'cpu' });
     randomizeParams(spec.model, 21);
-    const feeds: Record<string, ort.Tensor> = {};
-    spec.inputs.forEach((v, i) => {
-      const shape = v.shape.map((d) => (typeof d === 'number' ? d : N));
-      let data = randomArray(shape.reduce((a, b) => a * b, 1), 3 + i);
-      if (v.name === 'weight') data = data.map((x) => 0.5 + Math.abs(x));
-      feeds[v.name!] = new ort.Tensor('float32', data, shape);
-    });
+    const feeds = batchFeeds(spec.inputs, N, 3);
     for (const p of spec.paramOrder!) feeds[p.name!] = new ort.Tensor('float32', p.data as Float32Array, p.shape as number[]);
     const session = await ort.InferenceSession.create(serialize(spec));
     const out = await session.run(feeds);

@@ -3,37 +3,16 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as ort from 'onnxruntime-node';
-import type { Value } from '../../graph/ir.ts';
 import type { ModelConfig } from '../../graph/models/config.ts';
 import { serialize } from '../../graph/serialize.ts';
 import { gradName, trainingModel } from '../../graph/training/graphs.ts';
 import type { LossKind } from '../../graph/training/losses.ts';
 import { DEFAULT_OPTIMIZER } from '../../graph/training/optimizers.ts';
 import { rng } from '../../graph/params.ts';
-import { randomArray, randomizeParams, smallConfig } from './helpers.ts';
+import { batchFeeds, randomizeParams, smallConfig } from './helpers.ts';
 
 const N = 3;
 
-function batchFeeds(inputs: Value[], seed: number): Record<string, ort.Tensor> {
-  const feeds: Record<string, ort.Tensor> = {};
-  inputs.forEach((v, i) => {
-    const shape = v.shape.map((d) => (typeof d === 'number' ? d : N));
-    const n = shape.reduce((a, b) => a * b, 1);
-    let data = randomArray(n, seed + i);
-    if (v.name === 'weight') data = data.map((x) => 0.5 + Math.abs(x));
-    if (v.name === 'target' && shape[1] === 10) {
-      // a distribution per row
-      for (let r = 0; r < N; r++) {
-        const row = data.subarray(r * 10, r * 10 + 10).map(Math.abs);
-        const s = row.reduce((a, b) => a + b);
-        data.set(row.map((x) => x / s), r * 10);
-      }
-    }
-    if (v.name!.startsWith('dropout_mask')) data = data.map((x) => (x > 0 ? 2 : 0));
-    feeds[v.name!] = new ort.Tensor('float32', data, shape);
-  });
-  return feeds;
-}
 
 const close = (analytic: number, numeric: number, scale: number) =>
   Math.abs(analytic - numeric) <= 0.05 * Math.abs(numeric) + 0.005 * scale;
@@ -49,7 +28,7 @@ export async function modelGradSamples(cfg: ModelConfig, loss: LossKind, samples
   const spec = trainingModel({ config: cfg, loss, optimizer: DEFAULT_OPTIMIZER, bnMomentum: 0.1, ep: 'cpu' });
   randomizeParams(spec.model, 21);
   const session = await ort.InferenceSession.create(serialize(spec));
-  const feeds = batchFeeds(spec.inputs, 3);
+  const feeds = batchFeeds(spec.inputs, N, 3);
   for (const p of spec.paramOrder!) feeds[p.name!] = new ort.Tensor('float32', p.data as Float32Array, p.shape as number[]);
   const out = await session.run(feeds);
   const lossAt = async () => ((await session.run(feeds, ['loss'])).loss.data as Float32Array)[0];
