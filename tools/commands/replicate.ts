@@ -4,7 +4,7 @@ import type { CommandModule } from 'yargs';
 import { join } from 'node:path';
 import { PROTOCOLS, restrictProtocol } from '../eval/replicate/protocol.ts';
 import { replicate } from '../eval/replicate/run.ts';
-import { writeReport } from '../eval/replicate/report.ts';
+import { minutes, writeReport } from '../eval/replicate/report.ts';
 import type { DatasetKey } from '../eval/replicate/paper.ts';
 
 interface Args {
@@ -68,9 +68,8 @@ export const replicateCommand: CommandModule<object, Args> = {
       console.error(`${k}: M2FN SPRC ${h.m2fn.sprc.estimate.toFixed(3)} [${h.m2fn.sprc.lo.toFixed(3)}, ${h.m2fn.sprc.hi.toFixed(3)}]${frac}`);
     }
     const total = run.seconds.total + run.seconds.earlier.seconds;
-    const mins = Math.floor(total / 60);
     const kept = run.seconds.earlier.results ? ` (with ${run.seconds.earlier.results} results kept from earlier invocations)` : '';
-    console.error(`total run time: ${mins} min ${Math.round(total - mins * 60)} s${kept}; report: ${join(a.out, 'REPORT.md')}`);
+    console.error(`total run time: ${minutes(total)}${kept}; report: ${join(a.out, 'REPORT.md')}`);
     console.log(JSON.stringify({ report: join(a.out, 'REPORT.md'), seconds: run.seconds, failures: run.failures.length }));
   },
 };

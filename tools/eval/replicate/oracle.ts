@@ -5,6 +5,7 @@
 // what the aux vector carries (context, colour, category, the OCR'd phrase).
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { CONTEXT_COLUMNS } from '../../data/log-columns.ts';
 import type { DatasetJson, DatasetRow } from '../../data/manifest.ts';
 import { logitFromTerms, logitTerms, type EffectStrengths, type ImageFactors, type InstanceKey } from '../../data/truth.ts';
 
@@ -18,8 +19,6 @@ interface WorldFile {
   truth: { strengths: EffectStrengths };
   images: (ImageFactors & { file: string; index: number })[];
 }
-
-const CONTEXT = ['gender', 'age', 'month', 'weekday', 'hour', 'position'] as const;
 
 /** The oracles of `rows`, or why there are none (not a synthetic world we can read, merged levels). */
 export function worldOracles(dataset: DatasetJson, rows: DatasetRow[]): { oracles: Oracles } | { reason: string } {
@@ -36,7 +35,7 @@ export function worldOracles(dataset: DatasetJson, rows: DatasetRow[]): { oracle
     const im = byFile.get(basename(r.image));
     if (!im) return { reason: `row ${r.id}: image ${r.image} is not in ${file}` };
     const k = { image: im.index } as InstanceKey;
-    for (const a of CONTEXT) {
+    for (const a of CONTEXT_COLUMNS) {
       const v = Number(r.attributes[a]);
       if (!Number.isInteger(v)) return { reason: `row ${r.id}: ${a} "${r.attributes[a]}" is not a single level` };
       k[a] = v;

@@ -22,7 +22,7 @@ import type { ReplicateRun } from './run.ts';
 export const GOAL_FRACTION = 0.8;
 
 const f3 = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v.toFixed(3) : '—');
-const minutes = (s: number) => `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+export const minutes = (s: number) => `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
 
 const TABLE_TITLES: Record<TableKey, string> = {
   headline: 'Headline: M2FN against image-only and attribute-only baselines (paper Table 7 rows)',
