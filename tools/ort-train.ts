@@ -5,6 +5,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { checkLoss, defaultLoss } from '../graph/training/losses.ts';
 import { DEFAULT_OPTIMIZER } from '../graph/training/optimizers.ts';
+import { parseAugment } from './train/augment.ts';
 import { parseSchedule } from './train/schedule.ts';
 import { train, type Validation } from './train/train.ts';
 import { configFromArgs, withModelOptions, type ModelArgs } from './model-options.ts';
@@ -24,6 +25,8 @@ const argv = await withModelOptions(yargs(hideBin(process.argv)))
   .option('momentum', { type: 'number', default: DEFAULT_OPTIMIZER.momentum, describe: 'SGD momentum', group: 'Optimizer:' })
   .option('loss', { choices: ['wmse', 'mse', 'kld', 'emd'] as const, describe: 'default: wmse (regression), kld (distribution), emd (nima)', group: 'Run:' })
   .option('standardize-targets', { type: 'boolean', default: false, describe: 'train regression on z-scored targets (the exported model still outputs CTR)', group: 'Run:' })
+  .option('augment', { type: 'string', default: 'none', describe: 'training-image augmentation: none, or a comma list of flip (mirror left-right) and shiftN (move up to N px), e.g. flip,shift4', group: 'Run:' })
+  .option('ema', { type: 'number', default: 0, describe: 'export an exponential moving average of the weights with this per-step decay, e.g. 0.998 (0: off)', group: 'Optimizer:' })
   .option('bn-momentum', { type: 'number', default: 0.1, describe: 'running-statistics momentum (PyTorch convention)', group: 'Run:' })
   .option('validation', { type: 'string', default: 'holdout:0.1', describe: 'holdout:FRACTION (unseen images of the train split) | test | file:PATH (a JSONL or Parquet manifest, images relative to its folder) | none', group: 'Run:' })
   .option('patience', { type: 'number', default: 5, describe: 'early stopping: epochs without improvement (0: off)', group: 'Run:' })
@@ -65,6 +68,7 @@ try {
   }
   if (argv['batch-size'] < 2) throw new Error('--batch-size must be at least 2 (batch statistics)');
   if (!(argv.lr > 0)) throw new Error(`--lr must be positive, got ${argv.lr}`);
+  if (argv.ema !== 0 && !(argv.ema > 0 && argv.ema < 1)) throw new Error(`--ema must be a decay between 0 and 1 (e.g. 0.998), or 0 for off; got ${argv.ema}`);
   const result = await train({
     data: argv.data,
     out: argv.out,
@@ -89,6 +93,8 @@ try {
     pretrained: argv.pretrained,
     bnMomentum: argv['bn-momentum'],
     standardizeTargets: argv['standardize-targets'],
+    augment: parseAugment(argv.augment),
+    ema: argv.ema || undefined,
     maxSteps: argv['max-steps'],
     quiet: argv.quiet,
   });

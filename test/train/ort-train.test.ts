@@ -75,6 +75,41 @@ test('SIGKILL mid-epoch, then --resume: continues from the last checkpoint and e
   assert.is(card(killed).sha256, card(whole).sha256);
 });
 
+test('--ema and --augment: the export carries the average, and a run stopped at an epoch end resumes to the same model', () => {
+  const opts = ['--epochs', '2', '--ema', '0.9', '--augment', 'flip,shift2', '--validation', 'none'];
+  const whole = tmp('ema-whole');
+  assert.is(run(whole, opts).status, 0);
+  const last = readCheckpoint(join(whole, 'checkpoints', 'last.ckpt')).tensors;
+  const exported = readOnnx(join(whole, 'inference.onnx')).initializers;
+  const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  for (const name of ['head.out.weight', 'vgg.conv1_1.weight']) {
+    const got = bytes(exported.get(name)!.data as Float32Array);
+    assert.ok(got.equals(bytes(last.get(`average/${name}`)!.data)), `${name} is the average`);
+    assert.not.ok(got.equals(bytes(last.get(name)!.data)), `${name} is not the last weights`);
+  }
+
+  // Stopped after epoch 1 (its checkpoint), then resumed: the average and the augmentation
+  // stream continue where they were.
+  const split = tmp('ema-split');
+  const perEpoch = log(whole)[0].step;
+  assert.is(run(split, [...opts, '--max-steps', String(perEpoch)]).status, 0);
+  const resumed = run(split, [...opts, '--resume']);
+  assert.is(resumed.status, 0, resumed.stderr);
+  assert.is(card(split).sha256, card(whole).sha256);
+
+  // The same run without augmentation ends elsewhere.
+  const plain = tmp('ema-plain');
+  assert.is(run(plain, opts.filter((a) => a !== '--augment' && a !== 'flip,shift2')).status, 0);
+  assert.is.not(card(plain).sha256, card(whole).sha256);
+
+  const bad = run(tmp('ema-bad'), ['--epochs', '1', '--ema', '1.5']);
+  assert.is(bad.status, 1);
+  assert.match(bad.stderr, /--ema must be a decay between 0 and 1/);
+  const badAug = run(tmp('aug-bad'), ['--epochs', '1', '--augment', 'flip,rotate']);
+  assert.is(badAug.status, 1);
+  assert.match(badAug.stderr, /--augment: "rotate" is not "flip" or "shiftN"/);
+});
+
 test('--freeze-backbone-epochs keeps the VGG convs at their initial values while the rest trains', async () => {
   const out = tmp('frozen');
   assert.is(run(out, ['--epochs', '1', '--freeze-backbone-epochs', '1', '--seed', '5']).status, 0);

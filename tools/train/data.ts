@@ -8,6 +8,7 @@ import { encodeAttributesBatch } from '../../runtime/attributes.ts';
 import type { TextEncoder } from '../../runtime/text.ts';
 import type { DatasetRow, LoadedSplit } from '../data/manifest.ts';
 import { rng } from '../../graph/params.ts';
+import { augmentImages, augmenting, NO_AUGMENT, type Augment } from './augment.ts';
 import type { Batch } from './engine.ts';
 import { ctrToDistribution, distributionToCtr, fitBuckets, type Buckets } from './targets.ts';
 
@@ -160,6 +161,7 @@ export function epochOrder(n: number, seed: number, epoch: number): Int32Array {
 /** Fills reusable batch buffers; one set per batch size, so no per-step allocation. */
 export class Batcher {
   private readonly buffers = new Map<number, Record<string, Float32Array>>();
+  private scratch: Float32Array | null = null;
   constructor(
     private readonly cfg: ModelConfig,
     private readonly ex: Examples,
@@ -167,6 +169,7 @@ export class Batcher {
     private readonly lossInputs: string[],
     /** Shapes (after the batch dim) of the dropout masks the training graph takes. */
     private readonly masks: { name: string; size: number; p: number }[],
+    private readonly augment: Augment = NO_AUGMENT,
   ) {}
 
   private bufs(n: number) {
@@ -182,13 +185,20 @@ export class Batcher {
     return b;
   }
 
-  /** `rows` are example indices; `maskSeed` makes dropout masks a function of the step. */
-  fill(rows: ArrayLike<number>, maskSeed: number | null): Batch {
+  /**
+   * `rows` are example indices; `stepSeed` makes dropout masks and augmentation a function of the
+   * step (null: no dropout, no augmentation, as for evaluation).
+   */
+  fill(rows: ArrayLike<number>, stepSeed: number | null): Batch {
     const n = rows.length;
     const b = this.bufs(n);
     const S = this.cfg.size;
     const imgs = Int32Array.from({ length: n }, (_, i) => this.ex.imageIndex[rows[i]]);
     this.readImages(imgs, b.image);
+    if (stepSeed !== null && augmenting(this.augment)) {
+      this.scratch ??= new Float32Array(3 * S * S);
+      augmentImages(b.image, n, S, this.augment, (stepSeed ^ 0x5bd1e995) >>> 0, this.scratch);
+    }
     const D = configAuxDim(this.cfg);
     const outs = b.target.length / n;
     for (let i = 0; i < n; i++) {
@@ -204,8 +214,8 @@ export class Batcher {
     if (this.lossInputs.includes('weight')) feeds.weight = t(b.weight, [n, 1]);
     for (const m of this.masks) {
       const data = b[m.name];
-      if (maskSeed !== null) {
-        const r = rng(maskSeed);
+      if (stepSeed !== null) {
+        const r = rng(stepSeed);
         const keep = 1 / (1 - m.p);
         for (let i = 0; i < data.length; i++) data[i] = r() < m.p ? 0 : keep;
       } else data.fill(1);

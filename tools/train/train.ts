@@ -16,6 +16,8 @@ import { HashingTextEncoder } from '../../runtime/hashing-text-encoder.ts';
 import type { TextEncoder } from '../../runtime/text.ts';
 import { assertCompatible, configHash, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.ts';
 import { renderLearningCurve } from './curve.ts';
+import { augmenting, NO_AUGMENT, type Augment } from './augment.ts';
+import { WeightAverage } from './ema.ts';
 import { Batcher, epochOrder, foldTargetScaling } from './data.ts';
 import { TrainEngine, type StepMode } from './engine.ts';
 import { evaluate, loadData } from './load.ts';
@@ -51,6 +53,10 @@ export interface TrainOptions {
   freezeBackboneEpochs: number;
   pretrained?: string;
   bnMomentum: number;
+  /** Random flips and shifts of the training images (none by default). */
+  augment?: Augment;
+  /** Export an exponential moving average of the weights with this decay per step (0 or absent: off). */
+  ema?: number;
   /** Train regression heads on z-scored targets (folded back into the exported model). */
   standardizeTargets: boolean;
   /** Stop after this many steps in total (for smoke runs). */
@@ -81,10 +87,12 @@ export interface TrainResult {
 }
 
 const CHECKPOINTS = 'checkpoints';
+/** Checkpoint tensor-name prefix of the weight average (`--ema`). */
+const AVERAGE = 'average/';
 
 /** What must match for a checkpoint to be resumed bit-for-bit. */
 function runIdentity(o: TrainOptions) {
-  return { model: o.config, loss: o.loss, optimizer: o.optimizer, lr: o.lr, schedule: o.schedule, epochs: o.epochs, batchSize: o.batchSize, seed: o.seed, bnMomentum: o.bnMomentum, freezeBackboneEpochs: o.freezeBackboneEpochs, validation: o.validation, mode: o.mode, standardizeTargets: o.standardizeTargets };
+  return { model: o.config, loss: o.loss, optimizer: o.optimizer, lr: o.lr, schedule: o.schedule, epochs: o.epochs, batchSize: o.batchSize, seed: o.seed, bnMomentum: o.bnMomentum, freezeBackboneEpochs: o.freezeBackboneEpochs, validation: o.validation, mode: o.mode, standardizeTargets: o.standardizeTargets, ...(o.augment && augmenting(o.augment) ? { augment: o.augment } : {}), ...(o.ema ? { ema: o.ema } : {}) };
 }
 
 export async function train(o: TrainOptions): Promise<TrainResult> {
@@ -133,7 +141,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     }
     const lossInputs = stepSpec.inputs.map((v) => v.name!);
     const masks = stepSpec.model.ctx.dropoutMasks.map((m) => ({ name: m.name!, size: m.shape[1] as number, p: o.config.dropout }));
-    const trainBatcher = new Batcher(o.config, data.train, data.readImages, lossInputs, masks);
+    const trainBatcher = new Batcher(o.config, data.train, data.readImages, lossInputs, masks, o.augment ?? NO_AUGMENT);
     const valBatcher = data.val ? new Batcher(o.config, data.val, data.readImages, lossInputs, []) : null;
 
     const n = data.train.rows.length;
@@ -158,6 +166,15 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       TrainEngine.create({ setup: setupFor(frozen), mode: o.mode, ep: o.ep, threads: o.threads, initial: init });
     let frozen = epoch < o.freezeBackboneEpochs;
     let engine = await makeEngine(frozen, initial);
+    // The average travels in the checkpoints next to the weights, so a resumed run continues it.
+    const averaged = (tensors: Map<string, { data: Float32Array }>) =>
+      new Map([...tensors].filter(([k]) => k.startsWith(AVERAGE)).map(([k, v]) => [k.slice(AVERAGE.length), v]));
+    const average = o.ema ? new WeightAverage(o.ema, resumed ? averaged(resumed.tensors) : engine.values(), stepSpec.model.params.values.keys()) : null;
+    const snapshot = () => {
+      const t = engine.values();
+      for (const [k, v] of average?.values ?? []) t.set(AVERAGE + k, { shape: t.get(k)!.shape, data: v });
+      return t;
+    };
 
     const save = (path: string) =>
       writeCheckpoint(path, {
@@ -165,7 +182,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           format: 'm2fn-checkpoint/1', configHash: hash, config: identity, step, epoch, batchInEpoch, rngState: [o.seed], bestMetric,
           extra: { log, bestEpoch, sinceBest, lossSum, seen, targets: data.spec },
         },
-        tensors: engine.values(),
+        tensors: snapshot(),
       });
 
     let stoppedEarly = false;
@@ -189,11 +206,12 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           break;
         }
         const rows = order.subarray(batchInEpoch * o.batchSize, Math.min(n, (batchInEpoch + 1) * o.batchSize));
-        const batch = trainBatcher.fill(rows, masks.length ? (o.seed * 2654435761 + step) >>> 0 : null);
+        const batch = trainBatcher.fill(rows, (o.seed * 2654435761 + step) >>> 0);
         const lr = learningRate(o.lr, o.schedule, step, totalSteps);
         const loss = await engine.step(batch, lr, step + 1);
         if (!Number.isFinite(loss)) throw new Error(`training diverged: loss ${loss} at step ${step + 1} (epoch ${epoch + 1}); try a lower --lr`);
         step++;
+        average?.update(engine.values(), step);
         lossSum += loss * rows.length;
         seen += rows.length;
         epochImages += rows.length;
@@ -243,7 +261,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     }
 
     // The exported model carries the best epoch's weights (or the last, without validation).
-    const finalTensors = existsSync(bestPath) && data.val ? readCheckpoint(bestPath).tensors : engine.values();
+    // With --ema, the average as it was at that epoch.
+    const chosen = existsSync(bestPath) && data.val ? readCheckpoint(bestPath).tensors : snapshot();
+    const finalTensors = average ? averaged(chosen) : chosen;
     await engine.release();
     const model = buildModel(o.config);
     for (const [k, v] of model.params.values) (v.data as Float32Array).set(finalTensors.get(k)!.data);
