@@ -24,6 +24,7 @@ async function worldRows(dir: string, strengths: EffectStrengths, levelMerges: R
     image: `images/${world.images[k.image].file}`,
     attributes: { gender: `${k.gender}`, age: `${k.age}`, month: `${k.month}`, weekday: `${k.weekday}`, hour: `${k.hour}`, position: `${k.position}` },
     ctr: k.truth,
+    impressions: 1e9,
     truth: k.truth,
   }));
   const dataset: DatasetJson = { format: DATASET_FORMAT, auxSchema: REAL_AD_SCHEMA, target: 'ctr', splits: { train: 'train.jsonl', test: 'test.jsonl' }, source: { truth: join(dir, 'truth.parquet'), levelMerges } };
@@ -34,7 +35,7 @@ test('with noise, image and text-interaction effects off, both oracles are the t
   const t = tempDir('oracle');
   try {
     const { rows, dataset } = await worldRows(t.dir, { ...DEFAULT_STRENGTHS, high: 0, image: 0, noise: 0 });
-    const o = worldOracles(dataset, rows);
+    const o = worldOracles(dataset, rows, rows);
     if (!('oracles' in o)) throw new Error(o.reason);
     assert.ok(rows.length > 100);
     rows.forEach((r, i) => {
@@ -52,8 +53,8 @@ test('with everything on, the oracles leave out exactly the noise (learnable) an
     const noisy = await worldRows(join(t.dir, 'a'), DEFAULT_STRENGTHS);
     const quiet = await worldRows(join(t.dir, 'b'), { ...DEFAULT_STRENGTHS, noise: 0 });
     const pixelsOff = await worldRows(join(t.dir, 'c'), { ...DEFAULT_STRENGTHS, noise: 0, image: 0 });
-    const on = worldOracles(noisy.dataset, noisy.rows);
-    const off = worldOracles(pixelsOff.dataset, pixelsOff.rows);
+    const on = worldOracles(noisy.dataset, noisy.rows, noisy.rows);
+    const off = worldOracles(pixelsOff.dataset, pixelsOff.rows, pixelsOff.rows);
     if (!('oracles' in on) || !('oracles' in off)) throw new Error('no oracles');
     // The same instances (the draw does not depend on the strengths), so rows line up.
     assert.equal(noisy.rows.map((r) => r.id + r.image), quiet.rows.map((r) => r.id + r.image));
@@ -70,13 +71,33 @@ test('with everything on, the oracles leave out exactly the noise (learnable) an
   }
 });
 
+test('fitted oracles: without noise the world is linear in its factor indicators, so the fit recovers the logit; each leaves out what it should', async () => {
+  const t = tempDir('oracle');
+  try {
+    // Only attribute effects (text interactions and pixels off): both fits are exact.
+    const attrs = await worldRows(join(t.dir, 'a'), { ...DEFAULT_STRENGTHS, high: 0, image: 0, noise: 0 });
+    const a = worldOracles(attrs.dataset, attrs.rows, attrs.rows);
+    // Everything but noise: the full fit is exact, the attribute fit misses the pixel effects.
+    const all = await worldRows(join(t.dir, 'b'), { ...DEFAULT_STRENGTHS, noise: 0 });
+    const b = worldOracles(all.dataset, all.rows, all.rows);
+    if (!('oracles' in a) || !('oracles' in b)) throw new Error('no oracles');
+    const maxErr = (pred: Float64Array, rows: DatasetRow[]) => Math.max(...rows.map((r, i) => Math.abs(pred[i] - logit(r.truth!))));
+    assert.ok(maxErr(a.oracles.fittedLearnable, attrs.rows) < 0.01, `${maxErr(a.oracles.fittedLearnable, attrs.rows)}`);
+    assert.ok(maxErr(a.oracles.fittedAttributes, attrs.rows) < 0.01, `${maxErr(a.oracles.fittedAttributes, attrs.rows)}`);
+    assert.ok(maxErr(b.oracles.fittedLearnable, all.rows) < 0.01, `${maxErr(b.oracles.fittedLearnable, all.rows)}`);
+    assert.ok(maxErr(b.oracles.fittedAttributes, all.rows) > 0.1, 'the attribute fit cannot see contrast, size, style, logo or text position');
+  } finally {
+    t.cleanup();
+  }
+});
+
 test('merged levels or a dataset without a world give no oracles, with the reason', async () => {
   const t = tempDir('oracle');
   try {
     const { rows, dataset } = await worldRows(t.dir, DEFAULT_STRENGTHS, { hour: { '0-3': ['0', '1', '2', '3'] } });
-    const merged = worldOracles(dataset, rows);
+    const merged = worldOracles(dataset, rows, rows);
     assert.ok('reason' in merged && /levels were merged/.test(merged.reason));
-    const none = worldOracles({ ...dataset, source: {} }, rows);
+    const none = worldOracles({ ...dataset, source: {} }, rows, rows);
     assert.ok('reason' in none && /no synthetic world/.test(none.reason));
   } finally {
     t.cleanup();

@@ -35,7 +35,7 @@ const TABLE_TITLES: Record<TableKey, string> = {
 export interface ReportOutput {
   markdown: string;
   files: string[];
-  headline: Record<string, { m2fn: VariantStats; ceiling: { sprc: BootstrapInterval; lcc: BootstrapInterval } | null; fraction: { sprc: number; lcc: number } | null; oracles: { learnable: BootstrapInterval; attributes: BootstrapInterval } | null }>;
+  headline: Record<string, { m2fn: VariantStats; ceiling: { sprc: BootstrapInterval; lcc: BootstrapInterval } | null; fraction: { sprc: number; lcc: number } | null; oracles: Record<'learnable' | 'attributes' | 'fittedLearnable' | 'fittedAttributes', BootstrapInterval> | null }>;
 }
 
 function targetsFor(run: ReplicateRun, key: DatasetKey, needStd: boolean): Targets {
@@ -131,7 +131,7 @@ export async function writeReport(run: ReplicateRun, dir: string, o: { command?:
     const ceiling = noiseCeilingCI(t, p.resamples);
     const fraction = ceiling ? { sprc: m.sprc.estimate / ceiling.sprc.estimate, lcc: m.lcc.estimate / ceiling.lcc.estimate } : null;
     const oracles = oracleIntervals(run, k, t, p.resamples);
-    headline[k] = { m2fn: m, ceiling, fraction, oracles: 'reason' in oracles ? null : { learnable: oracles.learnable, attributes: oracles.attributes } };
+    headline[k] = { m2fn: m, ceiling, fraction, oracles: 'reason' in oracles ? null : { learnable: oracles.learnable, attributes: oracles.attributes, fittedLearnable: oracles.fittedLearnable, fittedAttributes: oracles.fittedAttributes } };
     md.push(`### ${k}`, '');
     if (ceiling && fraction) {
       md.push(`Noise ceiling (ground-truth CTR against observed CTR on the test rows): SPRC ${ci(ceiling.sprc)}, LCC ${ci(ceiling.lcc)}.`);
@@ -140,6 +140,7 @@ export async function writeReport(run: ReplicateRun, dir: string, o: { command?:
       else {
         const pct = (x: number) => `${((x / ceiling.sprc.estimate) * 100).toFixed(0)}%`;
         md.push(`Oracles — the world's own logit without the per-image appeal and per-instance noise, which nothing shows for an unseen image: with every learnable effect SPRC ${ci(oracles.learnable)} (${pct(oracles.learnable.estimate)} of the ceiling: the most a model can expect); with only what the attributes carry SPRC ${ci(oracles.attributes)} (${pct(oracles.attributes.estimate)}: the most an attribute-only model can expect). M2FN reaches ${((m.sprc.estimate / oracles.learnable.estimate) * 100).toFixed(0)}% of the learnable oracle.`, '');
+        md.push(`Fitted oracles — the world's factors and interactions as indicators, coefficients fitted by weighted least squares on the training rows' observed logits, so they know which effects exist but not their sizes: with every factor SPRC ${ci(oracles.fittedLearnable)} (${pct(oracles.fittedLearnable.estimate)}); with the attribute factors only SPRC ${ci(oracles.fittedAttributes)} (${pct(oracles.fittedAttributes.estimate)}).${fittedVerdict(oracles.fittedLearnable.estimate, oracles.learnable.estimate, m.sprc.estimate)}`, '');
       }
     } else md.push(`Full M2FN: SPRC ${ci(m.sprc)}, LCC ${ci(m.lcc)}. The rows carry no ground truth, so there is no noise ceiling.`, '');
     const m2fnPreds = run.results.filter((r) => r.dataset === k && r.variant === 'm2fn').map((r) => r.predicted);
@@ -207,16 +208,25 @@ export async function writeReport(run: ReplicateRun, dir: string, o: { command?:
   return { markdown, files, headline };
 }
 
+/** What the fitted oracle says about where M2FN's shortfall comes from. */
+function fittedVerdict(fitted: number, learnable: number, m2fn: number): string {
+  if (fitted >= 0.95 * learnable && m2fn < fitted) return ' The fit comes within 5% of the learnable oracle, so this many training rows suffice for a learner that knows the structure: what M2FN lacks is finding which effects exist.';
+  if (m2fn < fitted) return ' Even knowing the structure, this many training rows fall short of the learnable oracle by more than 5%.';
+  return ' M2FN reaches the fitted oracle.';
+}
+
 function comparisonRow(label: string, m2fn: BootstrapInterval, other: BootstrapInterval, d: BootstrapInterval): string {
   const overlap = !(m2fn.lo > other.hi || other.lo > m2fn.hi);
   return `| ${label} | ${ci(other)} | ${ci(d)} | ${overlap ? 'yes' : '**no**'} | ${d.lo > 0 || d.hi < 0 ? `**yes** (${d.estimate > 0 ? 'M2FN higher' : 'M2FN lower'})` : 'no'} |`;
 }
 
 function oracleIntervals(run: ReplicateRun, k: DatasetKey, t: Targets, resamples: number) {
-  const o = worldOracles(readDatasetJson(run.datasets[k].source), readManifest(run.datasets[k].dir, 'test').rows);
+  const o = worldOracles(readDatasetJson(run.datasets[k].source), readManifest(run.datasets[k].dir, 'test').rows, readManifest(run.datasets[k].dir, 'train').rows);
   if ('reason' in o) return o;
   const opts = { resamples, seed: 0 };
-  return { predictions: o.oracles, learnable: bootstrapCI(spearman, o.oracles.learnable, t.observed, opts), attributes: bootstrapCI(spearman, o.oracles.attributes, t.observed, opts) };
+  const interval = (pred: Float64Array) => bootstrapCI(spearman, pred, t.observed, opts);
+  const { learnable, attributes, fittedLearnable, fittedAttributes } = o.oracles;
+  return { predictions: o.oracles, learnable: interval(learnable), attributes: interval(attributes), fittedLearnable: interval(fittedLearnable), fittedAttributes: interval(fittedAttributes) };
 }
 
 /** The full model and image-only rows of an ablation table carry that table's paper figure. */
