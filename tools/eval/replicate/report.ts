@@ -14,7 +14,7 @@ import { targetsOf } from '../evaluate.ts';
 import { targetStdFn } from '../score-model.ts';
 import { compareOrder, noiseCeilingCI, pairedDifference, variantStats, type Targets, type VariantStats } from './aggregate.ts';
 import { comparisonChartPng, type ChartRow } from './chart.ts';
-import { worldOracles } from './oracle.ts';
+import { worldOracles, type Oracles } from './oracle.ts';
 import type { DatasetKey } from './paper.ts';
 import type { TableKey } from './protocol.ts';
 import type { ReplicateRun } from './run.ts';
@@ -35,7 +35,7 @@ const TABLE_TITLES: Record<TableKey, string> = {
 export interface ReportOutput {
   markdown: string;
   files: string[];
-  headline: Record<string, { m2fn: VariantStats; ceiling: { sprc: BootstrapInterval; lcc: BootstrapInterval } | null; fraction: { sprc: number; lcc: number } | null; oracles: Record<'learnable' | 'attributes' | 'fittedLearnable' | 'fittedAttributes', BootstrapInterval> | null }>;
+  headline: Record<string, { m2fn: VariantStats; ceiling: { sprc: BootstrapInterval; lcc: BootstrapInterval } | null; fraction: { sprc: number; lcc: number } | null; oracles: Record<keyof Oracles, BootstrapInterval> | null }>;
 }
 
 function targetsFor(run: ReplicateRun, key: DatasetKey, needStd: boolean): Targets {
@@ -131,7 +131,7 @@ export async function writeReport(run: ReplicateRun, dir: string, o: { command?:
     const ceiling = noiseCeilingCI(t, p.resamples);
     const fraction = ceiling ? { sprc: m.sprc.estimate / ceiling.sprc.estimate, lcc: m.lcc.estimate / ceiling.lcc.estimate } : null;
     const oracles = oracleIntervals(run, k, t, p.resamples);
-    headline[k] = { m2fn: m, ceiling, fraction, oracles: 'reason' in oracles ? null : { learnable: oracles.learnable, attributes: oracles.attributes, fittedLearnable: oracles.fittedLearnable, fittedAttributes: oracles.fittedAttributes } };
+    headline[k] = { m2fn: m, ceiling, fraction, oracles: 'reason' in oracles ? null : oracles.sprc };
     md.push(`### ${k}`, '');
     if (ceiling && fraction) {
       md.push(`Noise ceiling (ground-truth CTR against observed CTR on the test rows): SPRC ${ci(ceiling.sprc)}, LCC ${ci(ceiling.lcc)}.`);
@@ -139,8 +139,8 @@ export async function writeReport(run: ReplicateRun, dir: string, o: { command?:
       if ('reason' in oracles) md.push(`No oracles: ${oracles.reason}.`, '');
       else {
         const pct = (x: number) => `${((x / ceiling.sprc.estimate) * 100).toFixed(0)}%`;
-        md.push(`Oracles — the world's own logit without the per-image appeal and per-instance noise, which nothing shows for an unseen image: with every learnable effect SPRC ${ci(oracles.learnable)} (${pct(oracles.learnable.estimate)} of the ceiling: the most a model can expect); with only what the attributes carry SPRC ${ci(oracles.attributes)} (${pct(oracles.attributes.estimate)}: the most an attribute-only model can expect). M2FN reaches ${((m.sprc.estimate / oracles.learnable.estimate) * 100).toFixed(0)}% of the learnable oracle.`, '');
-        md.push(`Fitted oracles — the world's factors and interactions as indicators, coefficients fitted by weighted least squares on the training rows' observed logits, so they know which effects exist but not their sizes: with every factor SPRC ${ci(oracles.fittedLearnable)} (${pct(oracles.fittedLearnable.estimate)}); with the attribute factors only SPRC ${ci(oracles.fittedAttributes)} (${pct(oracles.fittedAttributes.estimate)}).${fittedVerdict(oracles.fittedLearnable.estimate, oracles.learnable.estimate, m.sprc.estimate)}`, '');
+        md.push(`Oracles — the world's own logit without the per-image appeal and per-instance noise, which nothing shows for an unseen image: with every learnable effect SPRC ${ci(oracles.sprc.learnable)} (${pct(oracles.sprc.learnable.estimate)} of the ceiling: the most a model can expect); with only what the attributes carry SPRC ${ci(oracles.sprc.attributes)} (${pct(oracles.sprc.attributes.estimate)}: the most an attribute-only model can expect). M2FN reaches ${((m.sprc.estimate / oracles.sprc.learnable.estimate) * 100).toFixed(0)}% of the learnable oracle.`, '');
+        md.push(`Fitted oracles — the world's factors and interactions as indicators, coefficients fitted by weighted least squares on the training rows' observed logits, so they know which effects exist but not their sizes: with every factor SPRC ${ci(oracles.sprc.fittedLearnable)} (${pct(oracles.sprc.fittedLearnable.estimate)}); with the attribute factors only SPRC ${ci(oracles.sprc.fittedAttributes)} (${pct(oracles.sprc.fittedAttributes.estimate)}).${fittedVerdict(oracles.sprc.fittedLearnable.estimate, oracles.sprc.learnable.estimate, m.sprc.estimate)}`, '');
       }
     } else md.push(`Full M2FN: SPRC ${ci(m.sprc)}, LCC ${ci(m.lcc)}. The rows carry no ground truth, so there is no noise ceiling.`, '');
     const m2fnPreds = run.results.filter((r) => r.dataset === k && r.variant === 'm2fn').map((r) => r.predicted);
@@ -159,7 +159,7 @@ export async function writeReport(run: ReplicateRun, dir: string, o: { command?:
     }
     if (!('reason' in oracles)) {
       const d = pairedDifference(preds(`${k}/m2fn`), [oracles.predictions.attributes], t.observed, spearman, p.resamples);
-      md.push(comparisonRow('oracle: everything the attributes carry (not a model)', m.sprc, oracles.attributes, d));
+      md.push(comparisonRow('oracle: everything the attributes carry (not a model)', m.sprc, oracles.sprc.attributes, d));
     }
     md.push('');
   }
@@ -224,9 +224,8 @@ function oracleIntervals(run: ReplicateRun, k: DatasetKey, t: Targets, resamples
   const o = worldOracles(readDatasetJson(run.datasets[k].source), readManifest(run.datasets[k].dir, 'test').rows, readManifest(run.datasets[k].dir, 'train').rows);
   if ('reason' in o) return o;
   const opts = { resamples, seed: 0 };
-  const interval = (pred: Float64Array) => bootstrapCI(spearman, pred, t.observed, opts);
-  const { learnable, attributes, fittedLearnable, fittedAttributes } = o.oracles;
-  return { predictions: o.oracles, learnable: interval(learnable), attributes: interval(attributes), fittedLearnable: interval(fittedLearnable), fittedAttributes: interval(fittedAttributes) };
+  const sprc = Object.fromEntries(Object.entries(o.oracles).map(([name, pred]) => [name, bootstrapCI(spearman, pred, t.observed, opts)]));
+  return { predictions: o.oracles, sprc: sprc as Record<keyof Oracles, BootstrapInterval> };
 }
 
 /** The full model and image-only rows of an ablation table carry that table's paper figure. */
