@@ -59,6 +59,14 @@ export interface Schedule {
   warmupSteps: number;
   /** Regression on z-scored CTRs (`ort-train --standardize-targets`); raw CTRs of ≈ 0.04 ± 0.02 train slowly. */
   standardizeTargets: boolean;
+  /**
+   * Row weights of the regression loss and of the weighted baselines: `impressions` (the paper's
+   * weighted MSE) or `uniform` (plain MSE). Impressions spread over 500 … 20,000 leave the
+   * weighted loss an effective sample of under a third of its rows, while every instance also
+   * carries variation that more impressions do not shrink (the image's appeal, the instance's
+   * own noise).
+   */
+  weighting: 'impressions' | 'uniform';
 }
 
 export interface Protocol {
@@ -152,12 +160,14 @@ export function paperVariants(datasets: DatasetKey[], seedsFor: Record<DatasetKe
 
 export const CPU_PROTOCOL: Protocol = {
   name: 'cpu',
-  description: 'CPU-sized: 64² inputs, VGG19-BN at width ×0.125, head 256 (dropout 0.5), text embeddings at 16-d, 6–10 epochs on z-scored targets; 500+ (headline) from a world of 3,000 ads and 20M impressions, 100+ (headline and every ablation) from the default world (300 ads, 1M impressions)',
+  description: 'CPU-sized: 64² inputs, VGG19-BN at width ×0.125, head 256 (dropout 0.5), text embeddings at 16-d, 6–10 epochs of unweighted MSE on z-scored targets; 500+ (headline) from a world of 3,000 ads and 30M impressions, 100+ (headline and every ablation) from the default world (300 ads, 1M impressions)',
   worlds: {
     '100+': { images: 300, impressions: 1_000_000, seed: 1, mergeBelow: 5000, imageSize: 64 },
-    // Large enough for ~2,900 training rows on ~1,500 images: with the 706 rows of a 1,000-ad
-    // world the networks overfit the few training images and no variant separated from another.
-    '500+': { images: 3000, impressions: 20_000_000, seed: 1, mergeBelow: 5000, imageSize: 64 },
+    // ~4,200 training rows on ~1,300 images. With the 706 rows of a 1,000-ad world the networks
+    // overfit the few training images and no variant separated from another; on the development
+    // world M2FN gains ~0.05 SPRC per doubling of the rows (1,455 / 2,818 / 5,628 rows), and 30M is
+    // the most that keeps the protocol under an hour on 2 cores.
+    '500+': { images: 3000, impressions: 30_000_000, seed: 1, mergeBelow: 5000, imageSize: 64 },
   },
   // Titles and descriptions are near-unique per ad and carry nothing in the synthetic truth; at
   // 64-d their hashed vectors let the networks memorise training ads (development world: 0.693 /
@@ -166,8 +176,8 @@ export const CPU_PROTOCOL: Protocol = {
   textDim: 16,
   model: { size: 64, width: 0.125, backboneNorm: 'batch', dropout: 0.5, headHidden: [256], fuseDim: 256, attHidden: 128, cbnHidden: 64 },
   schedule: {
-    '100+': { epochs: 6, batchSize: 16, lr: 3e-4, warmupSteps: 30, standardizeTargets: true },
-    '500+': { epochs: 10, batchSize: 16, lr: 3e-4, warmupSteps: 30, standardizeTargets: true },
+    '100+': { epochs: 6, batchSize: 16, lr: 3e-4, warmupSteps: 30, standardizeTargets: true, weighting: 'uniform' },
+    '500+': { epochs: 10, batchSize: 16, lr: 3e-4, warmupSteps: 30, standardizeTargets: true, weighting: 'uniform' },
   },
   seeds: [0, 1, 2],
   datasets: ['500+', '100+'],
@@ -188,8 +198,8 @@ export const GPU_PROTOCOL: Protocol = {
   textDim: 768,
   model: { size: 224, width: 1, backboneNorm: 'batch', dropout: 0.5, headHidden: [4096, 4096], fuseDim: 512, attHidden: 512, cbnHidden: 256 },
   schedule: {
-    '100+': { epochs: 100, batchSize: 128, lr: 1e-4, warmupSteps: 500, standardizeTargets: true },
-    '500+': { epochs: 100, batchSize: 128, lr: 1e-4, warmupSteps: 200, standardizeTargets: true },
+    '100+': { epochs: 100, batchSize: 128, lr: 1e-4, warmupSteps: 500, standardizeTargets: true, weighting: 'impressions' },
+    '500+': { epochs: 100, batchSize: 128, lr: 1e-4, warmupSteps: 200, standardizeTargets: true, weighting: 'impressions' },
   },
   seeds: [0, 1, 2, 3, 4],
   datasets: ['500+', '100+'],

@@ -154,7 +154,7 @@ function fitLinearTuned(X: Float32Array[], y: number[], w: number[], seed: numbe
   return { model: fitLinear(X, y, w, { ridge: best.ridge }), ridge: best.ridge };
 }
 
-async function runBaseline(v: Variant, seed: number, data: DatasetInfo, cache: Map<string, { X: Float32Array[]; Xt: Float32Array[]; train: LoadedSplit; test: LoadedSplit }>) {
+async function runBaseline(p: Protocol, v: Variant, seed: number, data: DatasetInfo, cache: Map<string, { X: Float32Array[]; Xt: Float32Array[]; train: LoadedSplit; test: LoadedSplit }>) {
   let c = cache.get(data.dir);
   if (!c) {
     const train = readManifest(data.dir, 'train');
@@ -163,7 +163,8 @@ async function runBaseline(v: Variant, seed: number, data: DatasetInfo, cache: M
     cache.set(data.dir, c);
   }
   const y = c.train.rows.map((r) => r.ctr!);
-  const w = c.train.rows.map((r) => r.impressions ?? 1);
+  const uniform = p.schedule[v.dataset].weighting === 'uniform';
+  const w = c.train.rows.map((r) => (uniform ? 1 : r.impressions ?? 1));
   const info: Record<string, unknown> = {};
   let model: Regressor;
   switch (v.baseline) {
@@ -227,7 +228,7 @@ async function runTrained(o: ReplicateOptions, v: Variant, seed: number, data: D
   const config = configFor(p, v, ds.auxSchema, seed);
   const s = p.schedule[v.dataset];
   const runDir = join(o.work, 'runs', v.dataset === '100+' ? '100' : '500', v.id, `seed-${seed}`);
-  const loss = v.loss ?? (config.output === 'regression' ? 'wmse' : 'kld');
+  const loss = v.loss ?? (config.output === 'regression' ? (s.weighting === 'impressions' ? 'wmse' : 'mse') : 'kld');
   const t0 = performance.now();
   const n = readManifest(dir, 'train').rows.length;
   const steps = Math.ceil(n / s.batchSize) * s.epochs;
@@ -284,7 +285,7 @@ export async function replicate(o: ReplicateOptions): Promise<ReplicateRun> {
     }
     const started = performance.now();
     try {
-      const r = v.kind === 'baseline' ? await runBaseline(v, seed, data, cache) : await runTrained(o, v, seed, data);
+      const r = v.kind === 'baseline' ? await runBaseline(o.protocol, v, seed, data, cache) : await runTrained(o, v, seed, data);
       const fitSeconds = (performance.now() - started) / 1000;
       const ids = r.test.rows.map((x) => x.id);
       if (ids.length !== data.testIds.length || ids.some((id, i) => id !== data.testIds[i])) throw new Error(`test rows of ${v.id} differ from the dataset's`);
