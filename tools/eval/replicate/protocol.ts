@@ -164,9 +164,9 @@ export const CPU_PROTOCOL: Protocol = {
   worlds: {
     '100+': { images: 300, impressions: 1_000_000, seed: 1, mergeBelow: 5000, imageSize: 64 },
     // ~4,200 training rows on ~1,300 images. With the 706 rows of a 1,000-ad world the networks
-    // overfit the few training images and no variant separated from another; on the development
-    // world M2FN gains ~0.05 SPRC per doubling of the rows (1,455 / 2,818 / 5,628 rows), and 30M is
-    // the most that keeps the protocol under an hour on 2 cores.
+    // overfit the few training images and no variant separated from another. On the development
+    // world M2FN gained 0.05 SPRC from 1,455 to 2,818 rows and 0.02 more at 5,628 (docs/evaluation.md);
+    // 30M is the most that keeps the protocol under an hour on 2 cores.
     '500+': { images: 3000, impressions: 30_000_000, seed: 1, mergeBelow: 5000, imageSize: 64 },
   },
   // Titles and descriptions are near-unique per ad and carry nothing in the synthetic truth; at
