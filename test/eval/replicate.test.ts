@@ -80,7 +80,7 @@ test('tiny replicate run writes a report with the required sections', async () =
     assert.ok(run.results.every((r) => r.predicted.length === run.datasets['100+'].testRows));
     const out = join(t.dir, 'report');
     const r = await writeReport(run, out, { command: 'm2fn replicate (test)' });
-    for (const section of ['# M2FN replication report', 'Total run time', '## Setup', 'unweighted MSE', '## Noise ceiling and headline', 'Noise ceiling (ground-truth CTR', 'of the SPRC ceiling', '| M2FN against |', '## Headline', 'paper SPRC', '## Time per variant']) {
+    for (const section of ['# M2FN replication report', 'Total run time', '## Setup', 'unweighted MSE', 'weighted as their dataset', '## Noise ceiling and headline', 'Noise ceiling (ground-truth CTR', 'of the SPRC ceiling', '| M2FN against |', '## Headline', 'paper SPRC', '## Time per variant']) {
       assert.ok(r.markdown.includes(section), `section "${section}" in:\n${r.markdown}`);
     }
     assert.ok(r.markdown.includes('M2FN (OOOO)') && r.markdown.includes('only aux: linear regression'));
