@@ -163,7 +163,7 @@ export const CPU_PROTOCOL: Protocol = {
   description: 'CPU-sized: 64² inputs, VGG19-BN at width ×0.125, head 256 (dropout 0.5), text embeddings at 16-d, 6–10 epochs of unweighted MSE on z-scored targets; 500+ (headline) from a world of 3,000 ads and 30M impressions, 100+ (headline and every ablation) from the default world (300 ads, 1M impressions)',
   worlds: {
     '100+': { images: 300, impressions: 1_000_000, seed: 1, mergeBelow: 5000, imageSize: 64 },
-    // ~4,200 training rows on ~1,300 images. With the 706 rows of a 1,000-ad world the networks
+    // 4,343 training rows on 1,506 images. With the 706 rows of a 1,000-ad world the networks
     // overfit the few training images and no variant separated from another. On the development
     // world M2FN gained 0.05 SPRC from 1,455 to 2,818 rows and 0.02 more at 5,628 (docs/evaluation.md);
     // 30M is the most that keeps the protocol under an hour on 2 cores.
