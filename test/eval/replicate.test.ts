@@ -7,11 +7,27 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { readManifest } from '../../tools/data/manifest.ts';
 import { BLANK_IMAGE, deriveDataset } from '../../tools/eval/derive.ts';
-import { CPU_PROTOCOL, modulesOf, restrictProtocol, type Protocol } from '../../tools/eval/replicate/protocol.ts';
+import { CPU_PROTOCOL, GPU_PROTOCOL, modulesOf, restrictProtocol, rowWeights, variantLoss, type Protocol } from '../../tools/eval/replicate/protocol.ts';
 import { replicate } from '../../tools/eval/replicate/run.ts';
 import { writeReport } from '../../tools/eval/replicate/report.ts';
 import { compareOrder } from '../../tools/eval/replicate/aggregate.ts';
 import { tempDir, writeFixtureDataset } from './fixture.ts';
+
+test('loss and baseline weights follow the schedule; Table 4 variants keep their own loss', () => {
+  const cpu = CPU_PROTOCOL.schedule['500+'];
+  const gpu = GPU_PROTOCOL.schedule['500+'];
+  const m2fn = CPU_PROTOCOL.variants.find((v) => v.id === 'm2fn')!;
+  const nimaRegr = CPU_PROTOCOL.variants.find((v) => v.id === 'nima-regr')!;
+  const nimaEmd = CPU_PROTOCOL.variants.find((v) => v.id === 'nima-emd')!;
+  assert.is(variantLoss(m2fn, cpu, 'regression'), 'mse');
+  assert.is(variantLoss(m2fn, gpu, 'regression'), 'wmse');
+  assert.is(variantLoss(m2fn, cpu, 'distribution'), 'kld');
+  assert.is(variantLoss(nimaRegr, cpu, 'regression'), 'wmse', "the paper's regression NIMA keeps its weighted loss");
+  assert.is(variantLoss(nimaEmd, cpu, 'distribution'), 'emd');
+  const rows = [{ impressions: 500 }, { impressions: 20000 }, {}];
+  assert.equal(rowWeights(cpu, rows), [1, 1, 1]);
+  assert.equal(rowWeights(gpu, rows), [500, 20000, 1]);
+});
 
 test('derived datasets: an attribute dropped, text dims changed, images blanked', async () => {
   const t = tempDir('derive');

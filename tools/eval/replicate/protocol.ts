@@ -69,6 +69,16 @@ export interface Schedule {
   weighting: 'impressions' | 'uniform';
 }
 
+/** The loss a trained variant uses: its own (Table 4 pins some), else the schedule's regression loss, else KLD. */
+export function variantLoss(v: Variant, s: Schedule, output: 'regression' | 'distribution'): LossKind {
+  return v.loss ?? (output === 'regression' ? (s.weighting === 'impressions' ? 'wmse' : 'mse') : 'kld');
+}
+
+/** Row weights for the weighted baselines (linear regression, MLP) under schedule `s`. */
+export function rowWeights(s: Schedule, rows: { impressions?: number }[]): number[] {
+  return rows.map((r) => (s.weighting === 'uniform' ? 1 : r.impressions ?? 1));
+}
+
 export interface Protocol {
   name: string;
   description: string;

@@ -23,7 +23,7 @@ import { summarize, targetsOf, type EvalSummary } from '../evaluate.ts';
 import { mse } from '../metrics.ts';
 import { evaluateModel } from '../score-model.ts';
 import type { DatasetKey } from './paper.ts';
-import type { Protocol, Variant } from './protocol.ts';
+import { rowWeights, variantLoss, type Protocol, type Variant } from './protocol.ts';
 
 export interface SeedResult {
   variant: string;
@@ -163,8 +163,7 @@ async function runBaseline(p: Protocol, v: Variant, seed: number, data: DatasetI
     cache.set(data.dir, c);
   }
   const y = c.train.rows.map((r) => r.ctr!);
-  const uniform = p.schedule[v.dataset].weighting === 'uniform';
-  const w = c.train.rows.map((r) => (uniform ? 1 : r.impressions ?? 1));
+  const w = rowWeights(p.schedule[v.dataset], c.train.rows);
   const info: Record<string, unknown> = {};
   let model: Regressor;
   switch (v.baseline) {
@@ -228,7 +227,7 @@ async function runTrained(o: ReplicateOptions, v: Variant, seed: number, data: D
   const config = configFor(p, v, ds.auxSchema, seed);
   const s = p.schedule[v.dataset];
   const runDir = join(o.work, 'runs', v.dataset === '100+' ? '100' : '500', v.id, `seed-${seed}`);
-  const loss = v.loss ?? (config.output === 'regression' ? (s.weighting === 'impressions' ? 'wmse' : 'mse') : 'kld');
+  const loss = variantLoss(v, s, config.output);
   const t0 = performance.now();
   const n = readManifest(dir, 'train').rows.length;
   const steps = Math.ceil(n / s.batchSize) * s.epochs;
