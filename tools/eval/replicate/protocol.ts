@@ -2,7 +2,7 @@
 // which variants of the paper's Tables 4, 5, 7 and 8 run on which dataset with which seeds.
 // `cpu` fits in under an hour on a 2-core machine; `gpu` is the paper-sized protocol.
 import type { BackboneNorm, Modules } from '../../../graph/models/config.ts';
-import type { LossKind } from '../../../graph/training/losses.ts';
+import { defaultLoss, type LossKind } from '../../../graph/training/losses.ts';
 import { TABLE4, TABLE5_AVA, TABLE7, TABLE8, type DatasetKey, type PaperFigure } from './paper.ts';
 
 export type BaselineName = 'linear' | 'svr-rbf' | 'svr-poly' | 'mlp';
@@ -69,9 +69,11 @@ export interface Schedule {
   weighting: 'impressions' | 'uniform';
 }
 
-/** The loss a trained variant uses: its own (Table 4 pins some), else the schedule's regression loss, else KLD. */
+/** The loss a trained variant uses: its own (Table 4 pins some), else the paper's default with the schedule's weighting. */
 export function variantLoss(v: Variant, s: Schedule, output: 'regression' | 'distribution'): LossKind {
-  return v.loss ?? (output === 'regression' ? (s.weighting === 'impressions' ? 'wmse' : 'mse') : 'kld');
+  if (v.loss) return v.loss;
+  const paper = defaultLoss({ model: v.model ?? 'm2fn', output });
+  return paper === 'wmse' && s.weighting === 'uniform' ? 'mse' : paper;
 }
 
 /** Row weights for the weighted baselines (linear regression, MLP) under schedule `s`. */
