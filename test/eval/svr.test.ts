@@ -3,7 +3,7 @@
 // (they show up as skipped otherwise).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { fitSvr, fitSvrPoly, fitSvrRbf, libsvmAvailable, type LibsvmClass } from '../../tools/eval/baselines/svr.ts';
+import { fitSvr, fitSvrPoly, fitSvrRbf, kernelCacheMb, libsvmAvailable, type LibsvmClass } from '../../tools/eval/baselines/svr.ts';
 import { baselines } from '../../tools/eval/baselines/index.ts';
 
 const rows = (xs: number[][]) => xs.map((r) => Float32Array.from(r));
@@ -28,15 +28,22 @@ test('fitSvr maps options, standardises the target and maps predictions back', (
   const X = rows([[0, 2], [2, 0]]);
   // y = [1, 3]: mean 2, population std 1 → labels [-1, 1]
   const m = fitSvr(X, [1, 3], undefined, { kernel: 'rbf', libsvm: SVM });
-  assert.equal(seen.options, { type: 3, kernel: 2, cost: 1, epsilon: 0.1, gamma: 0.5, degree: 3, coef0: 0, quiet: true });
+  assert.equal(seen.options, { type: 3, kernel: 2, cost: 1, epsilon: 0.1, gamma: 0.5, degree: 3, coef0: 0, cacheSize: 100, quiet: true });
   assert.equal(seen.samples, [[0, 2], [2, 0]]);
   assert.equal(seen.labels, [-1, 1]);
   // fake returns x0 in standardised units → 2 + 1 · x0
   assert.equal(Array.from(m.predict(rows([[0.5, 9], [-1, 0]]))), [2.5, 1]);
   m.free();
   assert.ok(seen.freed);
-  fitSvr(X, [1, 3], [5, 5], { kernel: 'poly', cost: 10, gamma: 0.1, degree: 2, coef0: 1, epsilon: 0.2, libsvm: SVM });
-  assert.equal(seen.options, { type: 3, kernel: 1, cost: 10, epsilon: 0.2, gamma: 0.1, degree: 2, coef0: 1, quiet: true });
+  fitSvr(X, [1, 3], [5, 5], { kernel: 'poly', cost: 10, gamma: 0.1, degree: 2, coef0: 1, epsilon: 0.2, cacheMb: 300, libsvm: SVM });
+  assert.equal(seen.options, { type: 3, kernel: 1, cost: 10, epsilon: 0.2, gamma: 0.1, degree: 2, coef0: 1, cacheSize: 300, quiet: true });
+});
+
+test('kernelCacheMb holds the whole kernel matrix (n² floats), within 100 … 1024 MB', () => {
+  assert.is(kernelCacheMb(2), 100); // libsvm's own default is the floor
+  // 8,000 rows: 8000² · 4 bytes = 244.14 MB → 245, plus 8 MB of slack
+  assert.is(kernelCacheMb(8000), 253);
+  assert.is(kernelCacheMb(20_000), 1024);
 });
 
 test('fitSvr: unequal weights throw, a constant target needs no libsvm', () => {
