@@ -18,6 +18,8 @@ export function withModelOptions<T>(y: Argv<T>) {
     .option('att', { type: 'boolean', describe: 'spatial attention (default: per model)', group: 'Fusion steps:' })
     .option('high', { type: 'boolean', describe: 'high-level tanh-product fusion (default: per model)', group: 'Fusion steps:' })
     .option('cbn-placement', { type: 'string', default: '1,0,0,0,0', describe: 'CBN after the first conv of these VGG blocks (paper Table 5)', group: 'Fusion steps:' })
+    .option('aux-cross', { type: 'number', default: 0, describe: 'cross layers on the attributes before any fusion (0: the paper; 1 weighs every pair of attribute levels)', group: 'Fusion steps:' })
+    .option('aux-cross-attributes', { type: 'string', describe: 'the attributes the cross layers see, comma-separated (default: all)', group: 'Fusion steps:' })
     .option('cbn-hidden', { type: 'number', describe: 'CBN delta-MLP hidden size (default 256; 64 with the AVA schema)', group: 'Sizes:' })
     .option('att-hidden', { type: 'number', default: 512, group: 'Sizes:' })
     .option('fuse-dim', { type: 'number', default: 512, group: 'Sizes:' })
@@ -39,6 +41,8 @@ export interface ModelArgs {
   att?: boolean;
   high?: boolean;
   'cbn-placement': string;
+  'aux-cross': number;
+  'aux-cross-attributes'?: string;
   'cbn-hidden'?: number;
   'att-hidden': number;
   'fuse-dim': number;
@@ -98,6 +102,8 @@ export function configFromArgs(a: ModelArgs): ModelConfig {
     width: a.width,
     modules,
     cbnPlacement: ints('cbn-placement', a['cbn-placement']),
+    auxCross: a['aux-cross'],
+    auxCrossAttributes: a['aux-cross-attributes'] === undefined ? null : a['aux-cross-attributes'].split(',').map((t) => t.trim()),
     cbnHidden: a['cbn-hidden'] ?? (schema.name === 'ava' ? 64 : 256),
     attHidden: a['att-hidden'],
     fuseDim: a['fuse-dim'],

@@ -1,5 +1,5 @@
 // Model configurations: the M2FN family and its baselines, with the paper's defaults.
-import { auxDim, REAL_AD_SCHEMA, type AuxSchema } from '../../runtime/schema.ts';
+import { attributeDim, auxDim, REAL_AD_SCHEMA, type AuxSchema } from '../../runtime/schema.ts';
 
 export type ModelKind = 'm2fn' | 'image-only' | 'concat' | 'nima';
 export type Backbone = 'vgg19' | 'vgg16' | 'vgg11';
@@ -29,6 +29,10 @@ export interface ModelConfig {
   attHidden: number;
   fuseDim: number;
   headHidden: number[];
+  /** Cross layers on the attributes before they enter any fusion step (0: the paper's model; layers/cross.ts). */
+  auxCross: number;
+  /** The attributes the cross layers see; null: all of them. */
+  auxCrossAttributes: string[] | null;
   output: 'regression' | 'distribution';
   dropout: number;
   bnEps: number;
@@ -64,6 +68,8 @@ export function defaultConfig(model: ModelKind = 'm2fn'): ModelConfig {
     attHidden: 512,
     fuseDim: 512,
     headHidden: [4096, 4096],
+    auxCross: 0,
+    auxCrossAttributes: null,
     output: model === 'nima' ? 'distribution' : 'regression',
     dropout: model === 'nima' ? 0.75 : 0,
     bnEps: 1e-5,
@@ -78,10 +84,23 @@ export function configAuxDim(cfg: ModelConfig): number {
   return cfg.modules.aux && cfg.auxSchema ? auxDim(cfg.auxSchema) : 0;
 }
 
+/** The aux columns the cross layers see: those of `auxCrossAttributes` (all when null), in schema order. */
+export function crossedColumns(cfg: ModelConfig): number[] {
+  const cols: number[] = [];
+  let at = 0;
+  for (const a of cfg.auxSchema!.attributes) {
+    const dim = attributeDim(a);
+    if (!cfg.auxCrossAttributes || cfg.auxCrossAttributes.includes(a.name)) for (let j = 0; j < dim; j++) cols.push(at + j);
+    at += dim;
+  }
+  return cols;
+}
+
 /** Rejects combinations that cannot be built, naming the field. */
 export function validateConfig(config: ModelConfig): ModelConfig {
-  // Configs saved before backboneNorm existed (model cards, checkpoints) mean the plain VGG.
-  const cfg: ModelConfig = { ...config, backboneNorm: config.backboneNorm ?? 'none' };
+  // Configs saved before backboneNorm existed (model cards, checkpoints) mean the plain VGG, and
+  // those saved before auxCross existed the paper's uncrossed attributes.
+  const cfg: ModelConfig = { ...config, backboneNorm: config.backboneNorm ?? 'none', auxCross: config.auxCross ?? 0, auxCrossAttributes: config.auxCrossAttributes ?? null };
   const bad = (msg: string): never => {
     throw new Error(`model config: ${msg}`);
   };
@@ -101,6 +120,14 @@ export function validateConfig(config: ModelConfig): ModelConfig {
     if (!Number.isInteger(v) || v < 1) bad(`${k} ${v} must be a positive integer`);
   }
   if (cfg.headHidden.some((h) => !Number.isInteger(h) || h < 1)) bad(`headHidden [${cfg.headHidden}] must be positive integers`);
+  if (!Number.isInteger(cfg.auxCross) || cfg.auxCross < 0) bad(`auxCross ${cfg.auxCross} must be a non-negative integer`);
+  if (cfg.auxCross > 0 && !m.aux) bad('auxCross needs the aux input step (modules.aux)');
+  if (cfg.auxCross > 0 && cfg.auxCrossAttributes) {
+    const names = cfg.auxSchema!.attributes.map((a) => a.name);
+    const unknown = cfg.auxCrossAttributes.filter((n) => !names.includes(n));
+    if (unknown.length) bad(`auxCrossAttributes: ${unknown.map((n) => `"${n}"`).join(', ')} not in schema "${cfg.auxSchema!.name}" (${names.join(', ')})`);
+    if (!cfg.auxCrossAttributes.length) bad('auxCrossAttributes is empty (null crosses every attribute)');
+  }
   if (cfg.output !== 'regression' && cfg.output !== 'distribution') bad(`output "${cfg.output}" must be regression or distribution`);
   if (!(cfg.dropout >= 0 && cfg.dropout < 1)) bad(`dropout ${cfg.dropout} must be in [0, 1)`);
   return cfg;

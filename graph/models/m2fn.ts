@@ -5,10 +5,11 @@ import { input } from '../ir.ts';
 import { flatten, scoped, softmax } from '../ops/index.ts';
 import { spatialAttention } from '../layers/attention.ts';
 import type { LayerCtx } from '../layers/context.ts';
+import { attributeCross } from '../layers/cross.ts';
 import { highLevelFusion } from '../layers/fusion.ts';
 import { mlpHead } from '../layers/head.ts';
 import { ParamStore } from '../params.ts';
-import { configAuxDim, validateConfig, type ModelConfig } from './config.ts';
+import { configAuxDim, crossedColumns, validateConfig, type ModelConfig } from './config.ts';
 import { vggBackbone } from './vgg.ts';
 
 export interface BuiltModel {
@@ -37,7 +38,8 @@ export function buildModel(config: ModelConfig, opts: { training?: boolean; bnMo
   };
   const m = cfg.modules;
   const image = input('image', 'float32', ['N', 3, cfg.size, cfg.size]);
-  const aux = m.aux ? input('aux', 'float32', ['N', configAuxDim(cfg)]) : null;
+  const auxIn = m.aux ? input('aux', 'float32', ['N', configAuxDim(cfg)]) : null;
+  const aux = auxIn && cfg.auxCross > 0 ? scoped('aux', () => attributeCross(ctx, auxIn, cfg.auxCross, crossedColumns(cfg))) : auxIn;
 
   let x = vggBackbone(ctx, cfg, image, m.low ? aux : null); //      low-level fusion inside
   let attention: Value | null = null;
@@ -55,5 +57,5 @@ export function buildModel(config: ModelConfig, opts: { training?: boolean; bnMo
     }),
   );
   const output = cfg.output === 'regression' ? logits : softmax(logits, 1);
-  return { config: cfg, image, aux, logits, output, attention, params: ctx.params, ctx };
+  return { config: cfg, image, aux: auxIn, logits, output, attention, params: ctx.params, ctx };
 }

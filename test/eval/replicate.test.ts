@@ -86,7 +86,7 @@ test('tiny replicate run writes a report with the required sections', async () =
       ...restrictProtocol(CPU_PROTOCOL, { only: ['m2fn', 'linear'], seeds: [0], epochs: 1, datasets: ['100+'], resamples: 100 }),
       name: 'test',
       textDim: 4,
-      model: { size: 32, width: 0.0625, backboneNorm: 'batch', dropout: 0.5, headHidden: [8], fuseDim: 8, attHidden: 8, cbnHidden: 8 },
+      model: { size: 32, width: 0.0625, backboneNorm: 'batch', dropout: 0.5, headHidden: [8], auxCross: 1, notCrossed: ['title', 'desc'], fuseDim: 8, attHidden: 8, cbnHidden: 8 },
     };
     protocol.schedule = { ...protocol.schedule, '100+': { epochs: 1, batchSize: 8, lr: 1e-3, warmupSteps: 1, standardizeTargets: true, weighting: 'uniform' } };
     const lines: string[] = [];
@@ -96,7 +96,7 @@ test('tiny replicate run writes a report with the required sections', async () =
     assert.ok(run.results.every((r) => r.predicted.length === run.datasets['100+'].testRows));
     const out = join(t.dir, 'report');
     const r = await writeReport(run, out, { command: 'm2fn replicate (test)' });
-    for (const section of ['# M2FN replication report', 'Total run time', '## Setup', 'unweighted MSE', 'weighted as their dataset', '## Noise ceiling and headline', 'Noise ceiling (ground-truth CTR', 'of the SPRC ceiling', '| M2FN against |', '## Headline', 'paper SPRC', '## Time per variant']) {
+    for (const section of ['# M2FN replication report', 'Total run time', '## Setup', 'crosses them (1 cross layer', 'all but title and desc', 'unweighted MSE', 'weighted as their dataset', '## Noise ceiling and headline', 'Noise ceiling (ground-truth CTR', 'of the SPRC ceiling', '| M2FN against |', '## Headline', 'paper SPRC', '## Time per variant']) {
       assert.ok(r.markdown.includes(section), `section "${section}" in:\n${r.markdown}`);
     }
     assert.ok(r.markdown.includes('M2FN (OOOO)') && r.markdown.includes('only aux: linear regression'));

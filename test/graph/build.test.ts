@@ -47,7 +47,7 @@ test('VGG16 and VGG11 backbones have their textbook conv counts', () => {
 });
 
 const base: ModelArgs = {
-  model: 'm2fn', backbone: 'vgg11', 'backbone-norm': 'none', size: 32, width: 0.125, 'cbn-placement': '1,0,0,0,0',
+  model: 'm2fn', backbone: 'vgg11', 'backbone-norm': 'none', size: 32, width: 0.125, 'cbn-placement': '1,0,0,0,0', 'aux-cross': 0,
   'att-hidden': 5, 'fuse-dim': 6, 'head-hidden': '7', 'aux-schema': 'real-ad', seed: 0,
 };
 const matrix: [string, Partial<ModelArgs>][] = [];
@@ -62,6 +62,8 @@ for (let bits = 0; bits < 8; bits++) {
 }
 for (const placement of ['1,1,1,1,1', '0,0,0,0,1', '0,0,1,1,1', '1,1,1,0,0']) matrix.push([`cbn placement ${placement}`, { 'cbn-placement': placement }]);
 for (const model of ['m2fn', 'image-only'] as const) matrix.push([`${model} vgg19 with batch norm`, { model, backbone: 'vgg19', 'backbone-norm': 'batch' }]);
+matrix.push(['m2fn with two cross layers on three attributes', { 'aux-cross': 2, 'aux-cross-attributes': 'age,ocr,domcol' }]);
+matrix.push(['concat with a cross layer on every attribute', { model: 'concat', 'aux-cross': 1 }]);
 matrix.push(['ava schema, distribution', { 'aux-schema': 'ava', output: 'distribution' }]);
 matrix.push(['64², width 0.25, head none, dropout', { size: 64, width: 0.25, 'head-hidden': '', dropout: 0.5 }]);
 
@@ -99,6 +101,10 @@ test('the CLI writes inference.onnx and its card, and refuses bad options clearl
   const bad = cli('--size', '16', '--out', dir);
   assert.is(bad.status, 1);
   assert.match(bad.stderr, /size 16 must be an integer of at least 32/);
+  const badCross = cli('--aux-cross', '1', '--aux-cross-attributes', 'age,colour', '--out', dir);
+  assert.match(badCross.stderr, /auxCrossAttributes: "colour" not in schema "real-ad" \(gender, age, .*domcol\)/);
+  assert.match(cli('--aux-cross', '1.5', '--out', dir).stderr, /auxCross 1\.5 must be a non-negative integer/);
+  assert.match(cli('--model', 'image-only', '--aux-cross', '1', '--out', dir).stderr, /auxCross needs the aux input step/);
   const badSchema = cli('--aux-schema', '/nonexistent.json', '--out', dir);
   assert.match(badSchema.stderr, /--aux-schema: "\/nonexistent.json" is neither a preset/);
   const help = cli('--help');

@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { defaultConfig, configAuxDim, type ModelConfig, type ModelKind } from '../../graph/models/config.ts';
+import { defaultConfig, configAuxDim, crossedColumns, type ModelConfig, type ModelKind } from '../../graph/models/config.ts';
 import type { Value } from '../../graph/ir.ts';
 import type { BuiltModel } from '../../graph/models/m2fn.ts';
 import { rng } from '../../graph/params.ts';
@@ -86,7 +86,7 @@ export function modelFeeds(m: BuiltModel, N: number, seed: number) {
 }
 
 export function referenceConfig(cfg: ModelConfig): ReferenceConfig {
-  return { ...cfg, auxDim: configAuxDim(cfg) };
+  return { ...cfg, auxDim: configAuxDim(cfg), crossColumns: cfg.auxCross > 0 ? crossedColumns(cfg) : undefined };
 }
 
 export function paramMap(m: BuiltModel): Map<string, Float32Array> {

@@ -1,12 +1,15 @@
-// Layer-level properties: CBN with zero deltas is plain BN; shape errors name the op and shapes.
+// Layer-level properties: CBN with zero deltas is plain BN; attribute crosses against a plain-TS
+// reference; shape errors name the op and shapes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as ort from 'onnxruntime-node';
 import { input } from '../../graph/ir.ts';
 import type { LayerCtx } from '../../graph/layers/context.ts';
+import { attributeCross } from '../../graph/layers/cross.ts';
 import { batchNorm, conditionalBatchNorm } from '../../graph/layers/norm.ts';
 import { conv, gemm, reshape } from '../../graph/ops/index.ts';
 import { ParamStore } from '../../graph/params.ts';
+import { crossAttributes } from '../reference/m2fn.ts';
 import { bnNormalize, bnStats, tensor } from '../reference/ops.ts';
 import { randomArray, relErr, run } from './helpers.ts';
 
@@ -81,6 +84,26 @@ test('training-mode BN reports running statistics updated with momentum and unbi
   for (let c = 0; c < C; c++) {
     assert.ok(Math.abs((out.m.data as Float32Array)[c] - 0.1 * s.mean[c]) < 1e-6); // running mean starts at 0
     assert.ok(Math.abs((out.v.data as Float32Array)[c] - (0.9 + 0.1 * s.var[c] * (n / (n - 1)))) < 1e-5);
+  }
+});
+
+test('attribute cross layers match the float64 reference; zero-initialised they pass the attributes through', async () => {
+  const cols = [0, 2, 3];
+  for (const layers of [1, 2]) {
+    for (const zero of [true, false]) {
+      const ctx = ctxFor(true);
+      const aux = input('aux', 'float32', ['N', D]);
+      const y = attributeCross(ctx, aux, layers, cols).named('y');
+      const data = (name: string) => ctx.params.values.get(name)!.data as Float32Array;
+      if (!zero) [...ctx.params.values.keys()].forEach((name, k) => data(name).set(randomArray(data(name).length, 10 + k)));
+      const out = await run({ name: 't', inputs: [aux], outputs: [y] }, { aux: new ort.Tensor('float32', auxData, [N, D]) });
+      const got = out.y.data as Float32Array;
+      const want = crossAttributes(tensor([N, D], auxData), cols, layers, (name) => tensor(ctx.params.values.get(name)!.shape as number[], data(name))).data;
+      assert.ok(relErr(got, want) < 1e-5, `layers ${layers}, zero ${zero}: rel err ${relErr(got, want)}`);
+      if (zero) assert.equal(Array.from(got), Array.from(auxData));
+      else assert.ok(relErr(got, auxData) > 0.05, 'random weights must change the crossed columns');
+      for (let r = 0; r < N; r++) for (const col of [1, 4, 5]) assert.is(got[r * D + col], auxData[r * D + col], `column ${col} is not crossed`);
+    }
   }
 });
 

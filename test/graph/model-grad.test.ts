@@ -92,6 +92,7 @@ const small = { size: 64, backbone: 'vgg11' as const, headHidden: [6], cbnHidden
 export const cases: [string, ModelConfig, LossKind][] = [
   ['M2FN (CBN, attention, fusion) with weighted MSE', smallConfig('m2fn', small), 'wmse'],
   ['M2FN with CBN in two blocks, distribution, KLD', smallConfig('m2fn', { ...small, cbnPlacement: [1, 0, 1, 0, 0], output: 'distribution' }), 'kld'],
+  ['M2FN with two attribute-cross layers on three attributes', smallConfig('m2fn', { ...small, auxCross: 2, auxCrossAttributes: ['age', 'month', 'domcol'] }), 'mse'],
   ['image-only with MSE', smallConfig('image-only', small), 'mse'],
   ['concat (M1FN) with weighted MSE', smallConfig('concat', small), 'wmse'],
   ['NIMA with EMD and dropout', smallConfig('nima', small), 'emd'],

@@ -14,7 +14,9 @@ const cases = [
   ['m2fn on VGG19-BN (batch norm after every conv without CBN)', smallConfig('m2fn', { backboneNorm: 'batch', cbnPlacement: [1, 0, 1, 0, 0] })],
   ['image-only', smallConfig('image-only')],
   ['image-only on VGG11-BN, 64²', smallConfig('image-only', { backboneNorm: 'batch', backbone: 'vgg11', size: 64 })],
+  ['m2fn, attributes crossed twice (age, month, domcol)', smallConfig('m2fn', { auxCross: 2, auxCrossAttributes: ['age', 'month', 'domcol'] })],
   ['concat (M1FN)', smallConfig('concat')],
+  ['concat, every attribute crossed once', smallConfig('concat', { auxCross: 1 })],
   ['nima', smallConfig('nima')],
   ['m2fn, 112² (pools floor to 3×3)', smallConfig('m2fn', { size: 112, backbone: 'vgg11' })],
 ] as const;

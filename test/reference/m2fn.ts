@@ -25,6 +25,9 @@ export interface ReferenceConfig {
   dropout: number;
   bnEps: number;
   auxDim: number;
+  /** Cross layers on the aux columns `crossColumns` before anything reads aux; absent means 0. */
+  auxCross?: number;
+  crossColumns?: number[];
 }
 
 export interface ReferenceResult {
@@ -71,6 +74,11 @@ export function referenceParamShapes(config: ReferenceConfig): Map<string, numbe
   const shapes = new Map<string, number[]>();
   const D = config.auxDim;
   const chans = stageChannels(config);
+  for (let k = 1; k <= (config.auxCross ?? 0); k++) {
+    const d = config.crossColumns!.length;
+    shapes.set(`aux.cross${k}.weight`, [d, d]);
+    shapes.set(`aux.cross${k}.bias`, [d]);
+  }
   let cin = 3;
   VGG_CONVS[config.backbone].forEach((n, i) => {
     const b = i + 1;
@@ -152,6 +160,7 @@ export function referenceForward(
   if (config.modules.aux) {
     if (aux === null || aux.length !== N * D) throw new RangeError(`aux must have ${N}x${D} values, got ${aux?.length ?? 'null'}`);
     a = tensor([N, D], aux);
+    if (config.auxCross) a = crossAttributes(a, config.crossColumns!, config.auxCross, p);
   }
 
   const batchStats = new Map<string, { mean: Float64Array; var: Float64Array }>();
@@ -212,4 +221,22 @@ export function referenceForward(
   if (attention !== undefined) result.attention = attention;
   if (opts.training && batchStats.size > 0) result.batchStats = batchStats;
   return result;
+}
+
+/** c₀ = a[:, cols]; c ← c₀ ⊙ (W_k c + b_k) + c for k = 1..layers; a with cols replaced by c. */
+export function crossAttributes(a: Tensor, cols: number[], layers: number, p: (name: string) => Tensor): Tensor {
+  const [N, D] = a.shape;
+  const d = cols.length;
+  const out = Float64Array.from(a.data);
+  for (let r = 0; r < N; r++) {
+    const c0 = cols.map((col) => a.data[r * D + col]);
+    let c = c0;
+    for (let k = 1; k <= layers; k++) {
+      const w = p(`aux.cross${k}.weight`).data;
+      const b = p(`aux.cross${k}.bias`).data;
+      c = c.map((ci, i) => c0[i] * (b[i] + c.reduce((acc, cj, j) => acc + w[i * d + j] * cj, 0)) + ci);
+    }
+    cols.forEach((col, i) => (out[r * D + col] = c[i]));
+  }
+  return tensor([N, D], out);
 }

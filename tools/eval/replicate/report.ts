@@ -115,6 +115,7 @@ export async function writeReport(run: ReplicateRun, dir: string, o: { command?:
     md.push(`- ${k} world: ${w.images} synthetic ads, ${w.impressions.toLocaleString('en')} impressions (seed ${w.seed}); levels merged below ${w.mergeBelow.toLocaleString('en')} impressions; images stored at ${w.imageSize}²; dataset ${run.datasets[k].source}.`);
   }
   md.push(`- Model: input ${p.model.size}², VGG19${p.model.backboneNorm === 'batch' ? '-BN (batch norm after every conv without CBN)' : ''} width ×${p.model.width}, head [${p.model.headHidden}] with dropout ${p.model.dropout} before the output (NIMA: 0.75), fusion ${p.model.fuseDim}, attention hidden ${p.model.attHidden}, CBN hidden ${p.model.cbnHidden}; text attributes hashed to ${p.textDim}-d.`);
+  if (p.model.auxCross > 0) md.push(`- Beyond the paper: every variant with attributes crosses them (${p.model.auxCross} cross layer${p.model.auxCross > 1 ? 's' : ''}, Deep & Cross Network style, before any fusion step)${p.model.notCrossed.length ? `, all but ${p.model.notCrossed.join(' and ')}` : ''}; the paper's module ablations below are on top of it.`);
   for (const k of p.datasets) {
     const s = p.schedule[k];
     const d = run.datasets[k];

@@ -212,6 +212,8 @@ export function configFor(p: Protocol, v: Variant, schema: AuxSchema, seed: numb
     output: v.output ?? base.output,
     dropout: base.model === 'nima' ? base.dropout : p.model.dropout,
     auxSchema: modules.aux ? schema : null,
+    auxCross: modules.aux ? p.model.auxCross : 0,
+    auxCrossAttributes: modules.aux && p.model.auxCross > 0 ? schema.attributes.map((a) => a.name).filter((n) => !p.model.notCrossed.includes(n)) : null,
     seed,
   };
 }
