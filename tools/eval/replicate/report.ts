@@ -136,7 +136,7 @@ export async function writeReport(run: ReplicateRun, dir: string, o: { command?:
     md.push(`### ${k}`, '');
     if (ceiling && fraction) {
       md.push(`Noise ceiling (ground-truth CTR against observed CTR on the test rows): SPRC ${ci(ceiling.sprc)}, LCC ${ci(ceiling.lcc)}.`);
-      md.push(`Full M2FN: SPRC ${ci(m.sprc)}, LCC ${ci(m.lcc)} — **${(fraction.sprc * 100).toFixed(0)}% of the SPRC ceiling** and ${(fraction.lcc * 100).toFixed(0)}% of the LCC ceiling (goal ≥ ${GOAL_FRACTION * 100}%: ${fraction.sprc >= GOAL_FRACTION ? 'met' : 'not met'}).`, '');
+      md.push(`Full M2FN: SPRC ${ci(m.sprc)}, LCC ${ci(m.lcc)} — **${(fraction.sprc * 100).toFixed(1)}% of the SPRC ceiling** and ${(fraction.lcc * 100).toFixed(1)}% of the LCC ceiling (goal ≥ ${GOAL_FRACTION * 100}%: ${fraction.sprc >= GOAL_FRACTION ? 'met' : 'not met'}).`, '');
       if ('reason' in oracles) md.push(`No oracles: ${oracles.reason}.`, '');
       else {
         const pct = (x: number) => `${((x / ceiling.sprc.estimate) * 100).toFixed(0)}%`;
@@ -148,7 +148,7 @@ export async function writeReport(run: ReplicateRun, dir: string, o: { command?:
     if (m2fnPreds.length > 1) {
       const avg = Float64Array.from(m2fnPreds[0], (_, i) => m2fnPreds.reduce((s, p) => s + p[i], 0) / m2fnPreds.length);
       const e = bootstrapCI(spearman, avg, t.observed, { resamples: p.resamples });
-      md.push(`The ${m2fnPreds.length}-seed ensemble of M2FN (mean of the seeds' predictions): SPRC ${ci(e)}${ceiling ? `, ${((e.estimate / ceiling.sprc.estimate) * 100).toFixed(0)}% of the SPRC ceiling` : ''}. The table below compares single models (seed-averaged metrics).`, '');
+      md.push(`The ${m2fnPreds.length}-seed ensemble of M2FN (mean of the seeds' predictions): SPRC ${ci(e)}${ceiling ? `, ${((e.estimate / ceiling.sprc.estimate) * 100).toFixed(1)}% of the SPRC ceiling` : ''}. The table below compares single models (seed-averaged metrics).`, '');
     }
     md.push('| M2FN against | their SPRC [CI] | ΔSPRC (paired) [CI] | intervals overlap? | paired Δ excludes 0? |', '|---|---|---|---|---|');
     const preds = (key: string) => run.results.filter((r) => `${r.dataset}/${r.variant}` === key).map((r) => r.predicted);
