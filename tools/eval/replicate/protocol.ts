@@ -210,7 +210,7 @@ CPU_PROTOCOL.variants = paperVariants(CPU_PROTOCOL.datasets, { '500+': [0, 1, 2]
 
 export const GPU_PROTOCOL: Protocol = {
   name: 'gpu',
-  description: 'Paper-sized: 224² inputs, full VGG19-BN (from scratch: no pretrained weights), head 4096-4096, 768-d text embeddings, 100 epochs at batch 128 (paper §7.1); 3,000 ads and 50M impressions',
+  description: 'Paper-sized: 224² inputs, full VGG19-BN (from scratch: no pretrained weights), head 4096-4096, 768-d text embeddings, attributes but title and desc crossed once (beyond the paper), 100 epochs at batch 128 (paper §7.1); 3,000 ads and 50M impressions',
   worlds: {
     '100+': { images: 3000, impressions: 50_000_000, seed: 1, mergeBelow: 50_000, imageSize: 224 },
     '500+': { images: 3000, impressions: 50_000_000, seed: 1, mergeBelow: 50_000, imageSize: 224 },
