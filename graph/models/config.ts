@@ -1,4 +1,5 @@
 // Model configurations: the M2FN family and its baselines, with the paper's defaults.
+import { attributeOffsets } from '../../runtime/attributes.ts';
 import { attributeDim, auxDim, REAL_AD_SCHEMA, type AuxSchema } from '../../runtime/schema.ts';
 
 export type ModelKind = 'm2fn' | 'image-only' | 'concat' | 'nima';
@@ -86,14 +87,10 @@ export function configAuxDim(cfg: ModelConfig): number {
 
 /** The aux columns the cross layers see: those of `auxCrossAttributes` (all when null), in schema order. */
 export function crossedColumns(cfg: ModelConfig): number[] {
-  const cols: number[] = [];
-  let at = 0;
-  for (const a of cfg.auxSchema!.attributes) {
-    const dim = attributeDim(a);
-    if (!cfg.auxCrossAttributes || cfg.auxCrossAttributes.includes(a.name)) for (let j = 0; j < dim; j++) cols.push(at + j);
-    at += dim;
-  }
-  return cols;
+  const schema = cfg.auxSchema!;
+  const offsets = attributeOffsets(schema);
+  const crossed = (name: string) => !cfg.auxCrossAttributes || cfg.auxCrossAttributes.includes(name);
+  return schema.attributes.flatMap((a, i) => (crossed(a.name) ? Array.from({ length: attributeDim(a) }, (_, j) => offsets[i] + j) : []));
 }
 
 /** Rejects combinations that cannot be built, naming the field. */
