@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   batchDistributionMoments, bootstrapCI, distributionMean, distributionMoments, distributionStd, mae, mse,
-  noiseCeiling, pearson, quantile, ranks, spearman,
+  metricOnRows, noiseCeiling, pearson, quantile, ranks, spearman, spearmanOnRows,
 } from '../../tools/eval/metrics.ts';
 import { seededUniform } from '../../tools/eval/random.ts';
 
@@ -130,6 +130,32 @@ test('bootstrapCI: a constant metric has a zero-width interval; NaN replicates a
   assert.ok(r.valid < 900 && r.valid > 700, `valid ${r.valid}`);
   assert.ok(r.lo >= -1 && r.hi <= 1);
   assert.throws(() => bootstrapCI(pearson, [1, 2], [1, 2], { level: 1 }), /level/);
+});
+
+test('spearmanOnRows: a resample with repeated rows by hand, and equal to spearman on gathered rows', () => {
+  // rows [0, 0, 2, 3] of x = [1, 5, 2, 2], y = [3, 9, 1, 2] gather to x' = [1, 1, 2, 2], y' = [3, 3, 1, 2]:
+  // ranks x' = [1.5, 1.5, 3.5, 3.5], y' = [3.5, 3.5, 1, 2]; centred (mean 2.5): [-1, -1, 1, 1] and
+  // [1, 1, -1.5, -0.5]; sxy = -4, sxx = 4, syy = 4.5 → -4 / sqrt(18) = -(2/3)·sqrt(2).
+  const rows = Int32Array.from([0, 0, 2, 3]);
+  near(spearmanOnRows([1, 5, 2, 2], [3, 9, 1, 2])(rows), -(2 / 3) * Math.SQRT2, 1e-15);
+  // Heavy ties (values from 5 levels) and bootstrap-style resamples with many repeats.
+  const u = seededUniform(3);
+  const n = 300;
+  const x = Array.from({ length: n }, () => Math.floor(u() * 5));
+  const y = x.map((v) => v + Math.floor(u() * 4));
+  const fast = spearmanOnRows(x, y);
+  const gathered = metricOnRows((a, b) => spearman(a, b) + 0, x, y); // a wrapper, so the gathering path
+  for (let r = 0; r < 50; r++) {
+    const idx = Int32Array.from({ length: r < 25 ? n : 40 }, () => Math.floor(u() * n));
+    near(fast(idx), gathered(idx), 1e-12, `resample ${r}`);
+    near(fast(idx), spearman(Array.from(idx, (i) => x[i]), Array.from(idx, (i) => y[i])), 1e-12);
+  }
+  assert.ok(Number.isNaN(fast(Int32Array.from([4]))), 'one row');
+  assert.ok(Number.isNaN(fast(Int32Array.from([7, 7, 7]))), 'one row repeated: constant ranks');
+  assert.throws(() => spearmanOnRows([1, NaN], [1, 2]), /finite/);
+  // Through bootstrapCI, non-finite input keeps spearman's NaN rule: resamples holding the NaN are dropped.
+  const withNaN = bootstrapCI(spearman, [1, 2, 3, NaN, 5, 6], [2, 1, 4, 3, 6, 5], { resamples: 200 });
+  assert.ok(Number.isNaN(withNaN.estimate) && withNaN.valid > 0 && withNaN.valid < 200, `valid ${withNaN.valid}`);
 });
 
 test('noiseCeiling correlates truth with observed CTR', () => {

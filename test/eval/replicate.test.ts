@@ -100,6 +100,10 @@ test('tiny replicate run writes a report with the required sections', async () =
       assert.ok(r.markdown.includes(section), `section "${section}" in:\n${r.markdown}`);
     }
     assert.ok(r.markdown.includes('M2FN (OOOO)') && r.markdown.includes('only aux: linear regression'));
+    // The stated total counts the report's own writing as well as the data and the variants.
+    assert.ok(r.reportSeconds > 0);
+    assert.ok(Math.abs(r.totalSeconds - (run.seconds.total + run.seconds.earlier.seconds + r.reportSeconds)) < 1e-9);
+    assert.match(r.markdown, /this report \d+ min \d+ s\)/);
     assert.ok(r.markdown.includes('VGG19-BN'), 'the report names the backbone the protocol trains');
     const card = JSON.parse(readFileSync(join(t.dir, 'work', 'runs', '100', 'm2fn', 'seed-0', 'inference.card.json'), 'utf8'));
     assert.is(card.config.backboneNorm, 'batch', 'the protocol\'s model size reaches the trained model');

@@ -67,9 +67,8 @@ export const replicateCommand: CommandModule<object, Args> = {
       const frac = h.fraction ? `, ${(h.fraction.sprc * 100).toFixed(1)}% of the noise ceiling ${h.ceiling!.sprc.estimate.toFixed(3)}` : '';
       console.error(`${k}: M2FN SPRC ${h.m2fn.sprc.estimate.toFixed(3)} [${h.m2fn.sprc.lo.toFixed(3)}, ${h.m2fn.sprc.hi.toFixed(3)}]${frac}`);
     }
-    const total = run.seconds.total + run.seconds.earlier.seconds;
     const kept = run.seconds.earlier.results ? ` (with ${run.seconds.earlier.results} results kept from earlier invocations)` : '';
-    console.error(`total run time: ${minutes(total)}${kept}; report: ${join(a.out, 'REPORT.md')}`);
-    console.log(JSON.stringify({ report: join(a.out, 'REPORT.md'), seconds: run.seconds, failures: run.failures.length }));
+    console.error(`total run time: ${minutes(r.totalSeconds)}, the report's ${minutes(r.reportSeconds)} included${kept}; report: ${join(a.out, 'REPORT.md')}`);
+    console.log(JSON.stringify({ report: join(a.out, 'REPORT.md'), seconds: { ...run.seconds, report: r.reportSeconds, totalWithEarlier: r.totalSeconds }, failures: run.failures.length }));
   },
 };

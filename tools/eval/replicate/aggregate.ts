@@ -1,7 +1,7 @@
 // From per-seed results to what the report states: seed-averaged metrics with bootstrap
 // intervals over test rows, paired differences between variants, the noise ceiling, and how our
 // ordering of an ablation compares with the paper's.
-import { bootstrapStat, onRows, mae, mse, pearson, spearman, type BootstrapInterval } from '../metrics.ts';
+import { bootstrapStat, metricOnRows, mae, mse, pearson, spearman, type BootstrapInterval } from '../metrics.ts';
 import type { DatasetKey, PaperFigure } from './paper.ts';
 import type { Variant } from './protocol.ts';
 
@@ -35,10 +35,13 @@ export interface VariantStats {
 
 type Metric = (x: Float64Array, y: Float64Array) => number;
 
-const meanOver = (preds: ArrayLike<number>[], y: ArrayLike<number>, metric: Metric) => (rows: Int32Array) => {
-  let s = 0;
-  for (const p of preds) s += onRows(metric, p, y, rows);
-  return s / preds.length;
+const meanOver = (preds: ArrayLike<number>[], y: ArrayLike<number>, metric: Metric) => {
+  const each = preds.map((p) => metricOnRows(metric, p, y));
+  return (rows: Int32Array) => {
+    let s = 0;
+    for (const m of each) s += m(rows);
+    return s / each.length;
+  };
 };
 
 const sd = (xs: number[]) => {
@@ -97,8 +100,8 @@ export function noiseCeilingCI(t: Targets, resamples: number): { sprc: Bootstrap
   const truth = t.truth;
   const n = t.observed.length;
   return {
-    sprc: bootstrapStat(n, (rows) => onRows(spearman, truth, t.observed, rows), { resamples, seed: 0 }),
-    lcc: bootstrapStat(n, (rows) => onRows(pearson, truth, t.observed, rows), { resamples, seed: 0 }),
+    sprc: bootstrapStat(n, metricOnRows(spearman, truth, t.observed), { resamples, seed: 0 }),
+    lcc: bootstrapStat(n, metricOnRows(pearson, truth, t.observed), { resamples, seed: 0 }),
   };
 }
 

@@ -36,6 +36,10 @@ export interface ReportOutput {
   markdown: string;
   files: string[];
   headline: Record<string, { m2fn: VariantStats; ceiling: { sprc: BootstrapInterval; lcc: BootstrapInterval } | null; fraction: { sprc: number; lcc: number } | null; oracles: Record<keyof Oracles, BootstrapInterval> | null }>;
+  /** Seconds spent writing this report (intervals, oracles, charts), counted in its total run time. */
+  reportSeconds: number;
+  /** Data, variants (this invocation and the earlier ones it kept) and this report. */
+  totalSeconds: number;
 }
 
 function targetsFor(run: ReplicateRun, key: DatasetKey, needStd: boolean): Targets {
@@ -94,6 +98,7 @@ function orderMarkdown(rows: VariantStats[], what: string): string[] {
 
 /** Writes REPORT.md, the charts and results.json into `dir`; returns the Markdown and the headline numbers. */
 export async function writeReport(run: ReplicateRun, dir: string, o: { command?: string } = {}): Promise<ReportOutput> {
+  const started = performance.now();
   mkdirSync(dir, { recursive: true });
   const p = run.protocol;
   const stats = statsFor(run);
@@ -102,12 +107,9 @@ export async function writeReport(run: ReplicateRun, dir: string, o: { command?:
   const headline: ReportOutput['headline'] = {};
   md.push(`# M2FN replication report — protocol \`${p.name}\``, '');
   md.push(`${p.description}.`, '');
-  const secs = run.seconds;
-  const total = secs.total + secs.earlier.seconds;
-  if (secs.earlier.seconds > 0) {
-    const kept = secs.earlier.results ? ` and the ${secs.earlier.results} results this one kept` : '';
-    md.push(`**Total run time: ${minutes(total)}** on ${osLine()}: this invocation ${minutes(secs.total)} (data ${minutes(secs.data)}, variants ${minutes(secs.variants)}), plus ${minutes(secs.earlier.seconds)} recorded by earlier invocations for the data${kept}.`, '');
-  } else md.push(`**Total run time: ${minutes(total)}** (data ${minutes(secs.data)}, variants ${minutes(secs.variants)}) on ${osLine()}.`, '');
+  // The run-time lines need the report's own time, so they are filled in last.
+  const totalLine = md.push('') - 1;
+  md.push('');
   if (o.command) md.push('Command:', '', '```', o.command, '```', '');
   md.push('## Setup', '');
   for (const k of p.datasets) {
@@ -195,7 +197,17 @@ export async function writeReport(run: ReplicateRun, dir: string, o: { command?:
   }
   md.push('## Time per variant', '', '| dataset | variant | seeds | seconds |', '|---|---|---|---|');
   for (const s of stats.values()) md.push(`| ${s.dataset} | ${s.variant.id} | ${s.seeds.length} | ${Math.round(s.seconds)} |`);
-  md.push('', `Total: ${minutes(total)}.`, '');
+  const totalAt = md.push('') - 1;
+  md.push('');
+  const secs = run.seconds;
+  const reportSeconds = (performance.now() - started) / 1000;
+  const total = secs.total + secs.earlier.seconds + reportSeconds;
+  const parts = `data ${minutes(secs.data)}, variants ${minutes(secs.variants)}, this report ${minutes(reportSeconds)}`;
+  if (secs.earlier.seconds > 0) {
+    const kept = secs.earlier.results ? ` and the ${secs.earlier.results} results this one kept` : '';
+    md[totalLine] = `**Total run time: ${minutes(total)}** on ${osLine()}: this invocation ${minutes(secs.total + reportSeconds)} (${parts}), plus ${minutes(secs.earlier.seconds)} recorded by earlier invocations for the data${kept}.`;
+  } else md[totalLine] = `**Total run time: ${minutes(total)}** (${parts}) on ${osLine()}.`;
+  md[totalAt] = `Total: ${minutes(total)}, this report's intervals, oracles and charts included.`;
   const markdown = md.join('\n');
   writeFileAtomic(join(dir, 'REPORT.md'), markdown);
   files.push(join(dir, 'REPORT.md'));
@@ -204,9 +216,9 @@ export async function writeReport(run: ReplicateRun, dir: string, o: { command?:
     sprc: s.sprc, lcc: s.lcc, mse: s.mse, mae: s.mae, sprcSeedSd: s.sprcSeedSd, perSeed: s.perSeed, truthSprc: s.truthSprc, truthLcc: s.truthLcc,
     sprcStd: s.sprcStd, lccStd: s.lccStd, seconds: s.seconds, paper: s.paper,
   }));
-  writeFileAtomic(join(dir, 'results.json'), JSON.stringify({ protocol: { ...p, variants: undefined }, seconds: run.seconds, datasets: Object.fromEntries(Object.entries(run.datasets).map(([k, d]) => [k, { ...d, testIds: undefined }])), headline: Object.fromEntries(Object.entries(headline).map(([k, h]) => [k, { sprc: h.m2fn.sprc, lcc: h.m2fn.lcc, ceiling: h.ceiling, fraction: h.fraction, oracles: h.oracles }])), variants: compact, failures: run.failures }, null, 1) + '\n');
+  writeFileAtomic(join(dir, 'results.json'), JSON.stringify({ protocol: { ...p, variants: undefined }, seconds: { ...run.seconds, report: reportSeconds, totalWithEarlier: total }, datasets: Object.fromEntries(Object.entries(run.datasets).map(([k, d]) => [k, { ...d, testIds: undefined }])), headline: Object.fromEntries(Object.entries(headline).map(([k, h]) => [k, { sprc: h.m2fn.sprc, lcc: h.m2fn.lcc, ceiling: h.ceiling, fraction: h.fraction, oracles: h.oracles }])), variants: compact, failures: run.failures }, null, 1) + '\n');
   files.push(join(dir, 'results.json'));
-  return { markdown, files, headline };
+  return { markdown, files, headline, reportSeconds, totalSeconds: total };
 }
 
 /** What the fitted oracle says about where M2FN's shortfall comes from. */
