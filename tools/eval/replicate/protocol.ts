@@ -179,21 +179,14 @@ export const CPU_PROTOCOL: Protocol = {
   description: 'CPU-sized: 64² inputs, VGG19-BN at width ×0.125, head 256 (dropout 0.5), text embeddings at 16-d, attributes but title and desc crossed once, unweighted MSE on z-scored targets; 500+ (headline, 3 epochs at lr 1e-3) from a world of 3,000 ads and 80M impressions, 100+ (headline and every ablation, 6 epochs at lr 3e-4) from the default world (300 ads, 1M impressions)',
   worlds: {
     '100+': { images: 300, impressions: 1_000_000, seed: 1, mergeBelow: 5000, imageSize: 64 },
-    // More rows beat more epochs: on the development world (seed 7), at the same training time,
-    // 11,204 rows for 3 epochs ranked better than 5,628 for 5 and 2,818 for 10 (0.765 / 0.752
-    // against 0.748 / 0.745 and 0.728 / 0.735, all on one 4,123-row test set); a fourth epoch added
-    // nothing (0.761), lr 6e-4 instead of 3e-4 a little (0.769 / 0.766), 1e-3 a little more
-    // (0.771 / 0.770), and crossing the attributes at 1e-3 more again (0.778 / 0.779). With a
-    // 1,000-ad world's 706 rows no variant separated from another.
+    // More rows beat more epochs at the same training time, hence a world with more impressions;
+    // the measurements behind this and the schedule are in docs/evaluation.md (§Protocols).
     '500+': { images: 3000, impressions: 80_000_000, seed: 1, mergeBelow: 5000, imageSize: 64 },
   },
   // Titles and descriptions are near-unique per ad and carry nothing in the synthetic truth; at
-  // 64-d their hashed vectors let the networks memorise training ads (development world: 0.693 /
-  // 0.689 at 64-d, 0.703 / 0.706 at 16-d, 0.712 / 0.707 with title and desc dropped; at 4-d the
-  // OCR'd phrase blurs, 0.682).
+  // 64-d their hashed vectors let the networks memorise training ads (docs/evaluation.md).
   textDim: 16,
-  // Title and description, near-unique per ad, stay out of the attribute cross for the same reason
-  // (development world, two cross layers: 0.760 with them, 0.777 without; docs/model.md).
+  // Title and description stay out of the attribute cross for the same reason (docs/model.md).
   model: { size: 64, width: 0.125, backboneNorm: 'batch', dropout: 0.5, headHidden: [256], auxCross: 1, notCrossed: ['title', 'desc'], fuseDim: 256, attHidden: 128, cbnHidden: 64 },
   schedule: {
     '100+': { epochs: 6, batchSize: 16, lr: 3e-4, warmupSteps: 30, standardizeTargets: true, weighting: 'uniform' },

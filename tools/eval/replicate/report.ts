@@ -108,8 +108,8 @@ export async function writeReport(run: ReplicateRun, dir: string, o: { command?:
   md.push(`# M2FN replication report — protocol \`${p.name}\``, '');
   md.push(`${p.description}.`, '');
   // The run-time lines need the report's own time, so they are filled in last.
-  const totalLine = md.push('') - 1;
-  md.push('');
+  const totalLine = md.length;
+  md.push('', '');
   if (o.command) md.push('Command:', '', '```', o.command, '```', '');
   md.push('## Setup', '');
   for (const k of p.datasets) {
@@ -198,8 +198,8 @@ export async function writeReport(run: ReplicateRun, dir: string, o: { command?:
   }
   md.push('## Time per variant', '', '| dataset | variant | seeds | seconds |', '|---|---|---|---|');
   for (const s of stats.values()) md.push(`| ${s.dataset} | ${s.variant.id} | ${s.seeds.length} | ${Math.round(s.seconds)} |`);
-  const totalAt = md.push('') - 1;
-  md.push('');
+  const totalAt = md.length;
+  md.push('', '');
   const secs = run.seconds;
   const reportSeconds = (performance.now() - started) / 1000;
   const total = secs.total + secs.earlier.seconds + reportSeconds;
