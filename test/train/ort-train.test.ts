@@ -133,6 +133,12 @@ test('bad input gives a clear error and overwrites nothing', () => {
   const other = run(out, ['--epochs', '1', '--resume', '--width', '0.25']);
   assert.is(other.status, 1);
   assert.match(other.stderr, /written for another model config.*"model" differs/s);
+  // Without the attribute cross the checkpoint's identity is what it was before the cross
+  // existed, so those runs still resume; asking for the cross is another model.
+  assert.not.ok('auxCross' in (readCheckpoint(last).meta.config as { model: object }).model);
+  const crossed = run(out, ['--epochs', '1', '--resume', '--aux-cross', '1']);
+  assert.is(crossed.status, 1);
+  assert.match(crossed.stderr, /written for another model config.*"model" differs/s);
 
   const refuse = run(out, ['--epochs', '1']);
   assert.match(refuse.stderr, /already holds a training run .* use --resume .* or --force/);

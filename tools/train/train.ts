@@ -90,9 +90,13 @@ const CHECKPOINTS = 'checkpoints';
 /** Checkpoint tensor-name prefix of the weight average (`--ema`). */
 const AVERAGE = 'average/';
 
-/** What must match for a checkpoint to be resumed bit-for-bit. */
+/**
+ * What must match for a checkpoint to be resumed bit-for-bit. Options added after the format
+ * appear only when in use, so runs started before they existed still resume.
+ */
 function runIdentity(o: TrainOptions) {
-  return { model: o.config, loss: o.loss, optimizer: o.optimizer, lr: o.lr, schedule: o.schedule, epochs: o.epochs, batchSize: o.batchSize, seed: o.seed, bnMomentum: o.bnMomentum, freezeBackboneEpochs: o.freezeBackboneEpochs, validation: o.validation, mode: o.mode, standardizeTargets: o.standardizeTargets, ...(o.augment && augmenting(o.augment) ? { augment: o.augment } : {}), ...(o.ema ? { ema: o.ema } : {}) };
+  const model = o.config.auxCross ? o.config : { ...o.config, auxCross: undefined, auxCrossAttributes: undefined };
+  return { model, loss: o.loss, optimizer: o.optimizer, lr: o.lr, schedule: o.schedule, epochs: o.epochs, batchSize: o.batchSize, seed: o.seed, bnMomentum: o.bnMomentum, freezeBackboneEpochs: o.freezeBackboneEpochs, validation: o.validation, mode: o.mode, standardizeTargets: o.standardizeTargets, ...(o.augment && augmenting(o.augment) ? { augment: o.augment } : {}), ...(o.ema ? { ema: o.ema } : {}) };
 }
 
 export async function train(o: TrainOptions): Promise<TrainResult> {
