@@ -116,6 +116,11 @@ test('tiny replicate run writes a report with the required sections', async () =
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     assert.is(results.variants.length, 2);
     assert.ok(Number.isFinite(results.headline['100+'].ceiling.sprc.estimate));
+    // The fraction's interval resamples M2FN and the ceiling on the same rows; its estimate is the stated fraction.
+    const h = r.headline['100+'];
+    assert.ok(Math.abs(h.fractionInterval!.estimate - h.m2fn.sprc.estimate / h.ceiling!.sprc.estimate) < 1e-12);
+    assert.ok(h.fractionInterval!.lo <= h.fraction!.sprc && h.fraction!.sprc <= h.fractionInterval!.hi);
+    assert.match(r.markdown, /of the SPRC ceiling\*\* .*the 95% interval of the fraction/);
     // A second call resumes: nothing is retrained.
     const again = await replicate({ protocol, work: join(t.dir, 'work'), data: { '100+': data }, log: (s) => lines.push(s) });
     assert.is(again.results.length, 2);

@@ -105,6 +105,17 @@ export function noiseCeilingCI(t: Targets, resamples: number): { sprc: Bootstrap
   };
 }
 
+/**
+ * Interval of M2FN's fraction of the noise ceiling: (seed-mean SPRC of `preds`) / (SPRC of the
+ * ground truth), both on the same resampled rows, so the two intervals' shared row noise cancels.
+ */
+export function fractionOfCeilingCI(preds: ArrayLike<number>[], t: Targets, resamples: number): BootstrapInterval | null {
+  if (!t.truth) return null;
+  const model = meanOver(preds, t.observed, spearman);
+  const ceiling = metricOnRows(spearman, t.truth, t.observed);
+  return bootstrapStat(t.observed.length, (rows) => model(rows) / ceiling(rows), { resamples, seed: 0 });
+}
+
 export interface OrderComparison {
   /** Kendall's tau-a between our SPRCs and the paper's over the variants both have. */
   tau: number;

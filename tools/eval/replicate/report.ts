@@ -12,7 +12,7 @@ import { ci } from '../eval-markdown.ts';
 import { bootstrapCI, spearman, type BootstrapInterval } from '../metrics.ts';
 import { targetsOf } from '../evaluate.ts';
 import { targetStdFn } from '../score-model.ts';
-import { compareOrder, noiseCeilingCI, pairedDifference, variantStats, type Targets, type VariantStats } from './aggregate.ts';
+import { compareOrder, fractionOfCeilingCI, noiseCeilingCI, pairedDifference, variantStats, type Targets, type VariantStats } from './aggregate.ts';
 import { comparisonChartPng, type ChartRow } from './chart.ts';
 import { worldOracles, type Oracles } from './oracle.ts';
 import type { DatasetKey } from './paper.ts';
@@ -35,7 +35,7 @@ const TABLE_TITLES: Record<TableKey, string> = {
 export interface ReportOutput {
   markdown: string;
   files: string[];
-  headline: Record<string, { m2fn: VariantStats; ceiling: { sprc: BootstrapInterval; lcc: BootstrapInterval } | null; fraction: { sprc: number; lcc: number } | null; oracles: Record<keyof Oracles, BootstrapInterval> | null }>;
+  headline: Record<string, { m2fn: VariantStats; ceiling: { sprc: BootstrapInterval; lcc: BootstrapInterval } | null; fraction: { sprc: number; lcc: number } | null; fractionInterval: BootstrapInterval | null; oracles: Record<keyof Oracles, BootstrapInterval> | null }>;
   /** Seconds spent writing this report (intervals, oracles, charts), counted in its total run time. */
   reportSeconds: number;
   /** Data, variants (this invocation and the earlier ones it kept) and this report. */
@@ -135,11 +135,17 @@ export async function writeReport(run: ReplicateRun, dir: string, o: { command?:
     const ceiling = noiseCeilingCI(t, p.resamples);
     const fraction = ceiling ? { sprc: m.sprc.estimate / ceiling.sprc.estimate, lcc: m.lcc.estimate / ceiling.lcc.estimate } : null;
     const oracles = oracleIntervals(run, k, t, p.resamples);
-    headline[k] = { m2fn: m, ceiling, fraction, oracles: 'reason' in oracles ? null : oracles.sprc };
+    const m2fnPreds = run.results.filter((r) => r.dataset === k && r.variant === 'm2fn').map((r) => r.predicted);
+    const fractionInterval = fractionOfCeilingCI(m2fnPreds, t, p.resamples);
+    headline[k] = { m2fn: m, ceiling, fraction, fractionInterval, oracles: 'reason' in oracles ? null : oracles.sprc };
     md.push(`### ${k}`, '');
     if (ceiling && fraction) {
       md.push(`Noise ceiling (ground-truth CTR against observed CTR on the test rows): SPRC ${ci(ceiling.sprc)}, LCC ${ci(ceiling.lcc)}.`);
-      md.push(`Full M2FN: SPRC ${ci(m.sprc)}, LCC ${ci(m.lcc)} — **${(fraction.sprc * 100).toFixed(1)}% of the SPRC ceiling** and ${(fraction.lcc * 100).toFixed(1)}% of the LCC ceiling (goal ≥ ${GOAL_FRACTION * 100}%: ${fraction.sprc >= GOAL_FRACTION ? 'met' : 'not met'}).`, '');
+      const pc = (x: number) => `${(x * 100).toFixed(1)}%`;
+      const fi = fractionInterval!;
+      const includes = fi.lo <= GOAL_FRACTION && GOAL_FRACTION <= fi.hi ? `, which includes ${GOAL_FRACTION * 100}%` : '';
+      const within = `; the 95% interval of the fraction is [${pc(fi.lo)}, ${pc(fi.hi)}]${includes}`;
+      md.push(`Full M2FN: SPRC ${ci(m.sprc)}, LCC ${ci(m.lcc)} — **${pc(fraction.sprc)} of the SPRC ceiling** and ${pc(fraction.lcc)} of the LCC ceiling (goal ≥ ${GOAL_FRACTION * 100}%: ${fraction.sprc >= GOAL_FRACTION ? 'met' : 'not met'}${within}).`, '');
       if ('reason' in oracles) md.push(`No oracles: ${oracles.reason}.`, '');
       else {
         const pct = (x: number) => `${((x / ceiling.sprc.estimate) * 100).toFixed(0)}%`;
@@ -147,7 +153,6 @@ export async function writeReport(run: ReplicateRun, dir: string, o: { command?:
         md.push(`Fitted oracles — the world's factors and interactions as indicators, coefficients fitted by weighted least squares on the training rows' observed logits, so they know which effects exist but not their sizes: with every factor SPRC ${ci(oracles.sprc.fittedLearnable)} (${pct(oracles.sprc.fittedLearnable.estimate)}); with the attribute factors only SPRC ${ci(oracles.sprc.fittedAttributes)} (${pct(oracles.sprc.fittedAttributes.estimate)}).${fittedVerdict(oracles.sprc.fittedLearnable.estimate, oracles.sprc.learnable.estimate, m.sprc.estimate)}`, '');
       }
     } else md.push(`Full M2FN: SPRC ${ci(m.sprc)}, LCC ${ci(m.lcc)}. The rows carry no ground truth, so there is no noise ceiling.`, '');
-    const m2fnPreds = run.results.filter((r) => r.dataset === k && r.variant === 'm2fn').map((r) => r.predicted);
     if (m2fnPreds.length > 1) {
       const avg = Float64Array.from(m2fnPreds[0], (_, i) => m2fnPreds.reduce((s, p) => s + p[i], 0) / m2fnPreds.length);
       const e = bootstrapCI(spearman, avg, t.observed, { resamples: p.resamples });
@@ -217,7 +222,7 @@ export async function writeReport(run: ReplicateRun, dir: string, o: { command?:
     sprc: s.sprc, lcc: s.lcc, mse: s.mse, mae: s.mae, sprcSeedSd: s.sprcSeedSd, perSeed: s.perSeed, truthSprc: s.truthSprc, truthLcc: s.truthLcc,
     sprcStd: s.sprcStd, lccStd: s.lccStd, seconds: s.seconds, paper: s.paper,
   }));
-  writeFileAtomic(join(dir, 'results.json'), JSON.stringify({ protocol: { ...p, variants: undefined }, seconds: { ...run.seconds, report: reportSeconds, totalWithEarlier: total }, datasets: Object.fromEntries(Object.entries(run.datasets).map(([k, d]) => [k, { ...d, testIds: undefined }])), headline: Object.fromEntries(Object.entries(headline).map(([k, h]) => [k, { sprc: h.m2fn.sprc, lcc: h.m2fn.lcc, ceiling: h.ceiling, fraction: h.fraction, oracles: h.oracles }])), variants: compact, failures: run.failures }, null, 1) + '\n');
+  writeFileAtomic(join(dir, 'results.json'), JSON.stringify({ protocol: { ...p, variants: undefined }, seconds: { ...run.seconds, report: reportSeconds, totalWithEarlier: total }, datasets: Object.fromEntries(Object.entries(run.datasets).map(([k, d]) => [k, { ...d, testIds: undefined }])), headline: Object.fromEntries(Object.entries(headline).map(([k, h]) => [k, { sprc: h.m2fn.sprc, lcc: h.m2fn.lcc, ceiling: h.ceiling, fraction: h.fraction, fractionInterval: h.fractionInterval, oracles: h.oracles }])), variants: compact, failures: run.failures }, null, 1) + '\n');
   files.push(join(dir, 'results.json'));
   return { markdown, files, headline, reportSeconds, totalSeconds: total };
 }
