@@ -107,7 +107,7 @@ export function noiseCeilingCI(t: Targets, resamples: number): { sprc: Bootstrap
 
 /**
  * Interval of M2FN's fraction of the noise ceiling: (seed-mean SPRC of `preds`) / (SPRC of the
- * ground truth), both on the same resampled rows, so the two intervals' shared row noise cancels.
+ * ground truth), both on the same resampled rows, so the row noise the two share cancels.
  */
 export function fractionOfCeilingCI(preds: ArrayLike<number>[], t: Targets, resamples: number): BootstrapInterval | null {
   if (!t.truth) return null;
