@@ -27,6 +27,12 @@ export interface Oracles {
   fittedAttributes: Float64Array;
 }
 
+/** One row as the world sees it: the image's factors and the context it was shown in. */
+interface Instance {
+  im: ImageFactors;
+  k: InstanceKey;
+}
+
 interface WorldFile {
   seed: number;
   truth: { strengths: EffectStrengths };
@@ -42,7 +48,7 @@ export function worldOracles(dataset: DatasetJson, rows: DatasetRow[], trainRows
   if (src.levelMerges && Object.keys(src.levelMerges).length) return { reason: 'attribute levels were merged, so a row is not one instance of the world' };
   const world = JSON.parse(readFileSync(file, 'utf8')) as WorldFile;
   const byFile = new Map(world.images.map((im) => [im.file, im]));
-  const instance = (r: DatasetRow): { im: ImageFactors; k: InstanceKey } | { reason: string } => {
+  const instance = (r: DatasetRow): Instance | { reason: string } => {
     const im = byFile.get(basename(r.image));
     if (!im) return { reason: `row ${r.id}: image ${r.image} is not in ${file}` };
     const k = { image: im.index } as InstanceKey;
@@ -55,21 +61,23 @@ export function worldOracles(dataset: DatasetJson, rows: DatasetRow[], trainRows
   };
   const test = rows.map(instance);
   const train = trainRows.map(instance);
-  const bad = [...test, ...train].find((x) => 'reason' in x);
-  if (bad && 'reason' in bad) return { reason: bad.reason };
-  const ok = (xs: typeof test) => xs as { im: ImageFactors; k: InstanceKey }[];
+  const isInstance = (x: Instance | { reason: string }): x is Instance => !('reason' in x);
+  if (!test.every(isInstance) || !train.every(isInstance)) {
+    const bad = [...test, ...train].find((x): x is { reason: string } => !isInstance(x));
+    return { reason: bad!.reason };
+  }
   const learnable = new Float64Array(rows.length);
   const attributes = new Float64Array(rows.length);
-  for (const [i, { im, k }] of ok(test).entries()) {
+  for (const [i, { im, k }] of test.entries()) {
     const t = logitTerms(im, k, world.seed);
     learnable[i] = logitFromTerms(t, world.truth.strengths, ['noise']);
     attributes[i] = logitFromTerms(t, world.truth.strengths, ['noise', 'position', 'image']);
   }
   const fitted = (pixels: boolean) => {
-    const design = (xs: { im: ImageFactors; k: InstanceKey }[]) => xs.map(({ im, k }) => factorIndicators(im, k, pixels));
+    const design = (xs: Instance[]) => xs.map(({ im, k }) => factorIndicators(im, k, pixels));
     const y = trainRows.map((r) => empiricalLogit(r));
-    const model = fitLinear(design(ok(train)), y, trainRows.map((r) => r.impressions ?? 1), { ridge: 1e-4 });
-    return model.predict(design(ok(test)));
+    const model = fitLinear(design(train), y, trainRows.map((r) => r.impressions ?? 1), { ridge: 1e-4 });
+    return model.predict(design(test));
   };
   return { oracles: { learnable, attributes, fittedLearnable: fitted(true), fittedAttributes: fitted(false) } };
 }
