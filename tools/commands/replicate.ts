@@ -4,7 +4,7 @@ import type { CommandModule } from 'yargs';
 import { join } from 'node:path';
 import { PROTOCOLS, restrictProtocol } from '../eval/replicate/protocol.ts';
 import { replicate } from '../eval/replicate/run.ts';
-import { minutes, writeReport } from '../eval/replicate/report.ts';
+import { minutes, percent, writeReport } from '../eval/replicate/report.ts';
 import type { DatasetKey } from '../eval/replicate/paper.ts';
 
 interface Args {
@@ -64,8 +64,7 @@ export const replicateCommand: CommandModule<object, Args> = {
     const command = `m2fn ${process.argv.slice(2).join(' ')}`;
     const r = await writeReport(run, a.out, { command });
     for (const [k, h] of Object.entries(r.headline)) {
-      const pc = (x: number) => `${(x * 100).toFixed(1)}%`;
-      const frac = h.fraction && h.fractionInterval ? `, ${pc(h.fraction.sprc)} [${pc(h.fractionInterval.lo)}, ${pc(h.fractionInterval.hi)}] of the noise ceiling ${h.ceiling!.sprc.estimate.toFixed(3)}` : '';
+      const frac = h.fraction && h.fractionInterval ? `, ${percent(h.fraction.sprc)} [${percent(h.fractionInterval.lo)}, ${percent(h.fractionInterval.hi)}] of the noise ceiling ${h.ceiling!.sprc.estimate.toFixed(3)}` : '';
       console.error(`${k}: M2FN SPRC ${h.m2fn.sprc.estimate.toFixed(3)} [${h.m2fn.sprc.lo.toFixed(3)}, ${h.m2fn.sprc.hi.toFixed(3)}]${frac}`);
     }
     const kept = run.seconds.earlier.results ? ` (with ${run.seconds.earlier.results} results kept from earlier invocations)` : '';

@@ -23,6 +23,8 @@ export const GOAL_FRACTION = 0.8;
 
 const f3 = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v.toFixed(3) : '—');
 export const minutes = (s: number) => `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+/** A fraction as a percentage to one decimal, as the goal is stated. */
+export const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 const TABLE_TITLES: Record<TableKey, string> = {
   headline: 'Headline: M2FN against image-only and attribute-only baselines (paper Table 7 rows)',
@@ -135,17 +137,17 @@ export async function writeReport(run: ReplicateRun, dir: string, o: { command?:
     const ceiling = noiseCeilingCI(t, p.resamples);
     const fraction = ceiling ? { sprc: m.sprc.estimate / ceiling.sprc.estimate, lcc: m.lcc.estimate / ceiling.lcc.estimate } : null;
     const oracles = oracleIntervals(run, k, t, p.resamples);
-    const m2fnPreds = run.results.filter((r) => r.dataset === k && r.variant === 'm2fn').map((r) => r.predicted);
+    const preds = (id: string) => run.results.filter((r) => r.dataset === k && r.variant === id).map((r) => r.predicted);
+    const m2fnPreds = preds('m2fn');
     const fractionInterval = fractionOfCeilingCI(m2fnPreds, t, p.resamples);
     headline[k] = { m2fn: m, ceiling, fraction, fractionInterval, oracles: 'reason' in oracles ? null : oracles.sprc };
     md.push(`### ${k}`, '');
     if (ceiling && fraction) {
       md.push(`Noise ceiling (ground-truth CTR against observed CTR on the test rows): SPRC ${ci(ceiling.sprc)}, LCC ${ci(ceiling.lcc)}.`);
-      const pc = (x: number) => `${(x * 100).toFixed(1)}%`;
       const fi = fractionInterval!;
       const includes = fi.lo <= GOAL_FRACTION && GOAL_FRACTION <= fi.hi ? `, which includes ${GOAL_FRACTION * 100}%` : '';
-      const within = `; the 95% interval of the fraction is [${pc(fi.lo)}, ${pc(fi.hi)}]${includes}`;
-      md.push(`Full M2FN: SPRC ${ci(m.sprc)}, LCC ${ci(m.lcc)} — **${pc(fraction.sprc)} of the SPRC ceiling** and ${pc(fraction.lcc)} of the LCC ceiling (goal ≥ ${GOAL_FRACTION * 100}%: ${fraction.sprc >= GOAL_FRACTION ? 'met' : 'not met'}${within}).`, '');
+      const within = `; the 95% interval of the fraction is [${percent(fi.lo)}, ${percent(fi.hi)}]${includes}`;
+      md.push(`Full M2FN: SPRC ${ci(m.sprc)}, LCC ${ci(m.lcc)} — **${percent(fraction.sprc)} of the SPRC ceiling** and ${percent(fraction.lcc)} of the LCC ceiling (goal ≥ ${GOAL_FRACTION * 100}%: ${fraction.sprc >= GOAL_FRACTION ? 'met' : 'not met'}${within}).`, '');
       if ('reason' in oracles) md.push(`No oracles: ${oracles.reason}.`, '');
       else {
         const pct = (x: number) => `${((x / ceiling.sprc.estimate) * 100).toFixed(0)}%`;
@@ -156,18 +158,17 @@ export async function writeReport(run: ReplicateRun, dir: string, o: { command?:
     if (m2fnPreds.length > 1) {
       const avg = Float64Array.from(m2fnPreds[0], (_, i) => m2fnPreds.reduce((s, p) => s + p[i], 0) / m2fnPreds.length);
       const e = bootstrapCI(spearman, avg, t.observed, { resamples: p.resamples });
-      md.push(`The ${m2fnPreds.length}-seed ensemble of M2FN (mean of the seeds' predictions): SPRC ${ci(e)}${ceiling ? `, ${((e.estimate / ceiling.sprc.estimate) * 100).toFixed(1)}% of the SPRC ceiling` : ''}. The table below compares single models (seed-averaged metrics).`, '');
+      md.push(`The ${m2fnPreds.length}-seed ensemble of M2FN (mean of the seeds' predictions): SPRC ${ci(e)}${ceiling ? `, ${percent(e.estimate / ceiling.sprc.estimate)} of the SPRC ceiling` : ''}. The table below compares single models (seed-averaged metrics).`, '');
     }
     md.push('| M2FN against | their SPRC [CI] | ΔSPRC (paired) [CI] | intervals overlap? | paired Δ excludes 0? |', '|---|---|---|---|---|');
-    const preds = (key: string) => run.results.filter((r) => `${r.dataset}/${r.variant}` === key).map((r) => r.predicted);
     for (const other of ['image-only', 'linear', 'svr-rbf', 'svr-poly', 'mlp', 'no-image']) {
       const s = stats.get(`${k}/${other}`);
       if (!s) continue;
-      const d = pairedDifference(preds(`${k}/m2fn`), preds(`${k}/${other}`), t.observed, spearman, p.resamples);
+      const d = pairedDifference(m2fnPreds, preds(other), t.observed, spearman, p.resamples);
       md.push(comparisonRow(s.variant.label, m.sprc, s.sprc, d));
     }
     if (!('reason' in oracles)) {
-      const d = pairedDifference(preds(`${k}/m2fn`), [oracles.predictions.attributes], t.observed, spearman, p.resamples);
+      const d = pairedDifference(m2fnPreds, [oracles.predictions.attributes], t.observed, spearman, p.resamples);
       md.push(comparisonRow('oracle: everything the attributes carry (not a model)', m.sprc, oracles.sprc.attributes, d));
     }
     md.push('');
