@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { validateSchema } from '../runtime/attributes.ts';
 import { SCHEMA_PRESETS, type AuxSchema } from '../runtime/schema.ts';
-import { defaultConfig, PRESET_MODULES, type Backbone, type BackboneNorm, type ModelConfig, type ModelKind } from '../graph/models/config.ts';
+import { defaultConfig, PRESET_MODULES, type Backbone, type BackboneNorm, type Link, type ModelConfig, type ModelKind } from '../graph/models/config.ts';
 
 export function withModelOptions<T>(y: Argv<T>) {
   return y
@@ -25,6 +25,7 @@ export function withModelOptions<T>(y: Argv<T>) {
     .option('fuse-dim', { type: 'number', default: 512, group: 'Sizes:' })
     .option('head-hidden', { type: 'string', default: '4096,4096', describe: 'hidden sizes of the MLP head, comma-separated ("" for none)', group: 'Sizes:' })
     .option('output', { choices: ['regression', 'distribution'] as const, describe: 'regression (1 output) or 10-way distribution (default: per model)', group: 'Model:' })
+    .option('link', { choices: ['identity', 'logit'] as const, default: 'identity' as const, describe: "regression: logit trains on the CTR's log-odds (needs impressions) and outputs sigmoid(head), still a CTR", group: 'Model:' })
     .option('dropout', { type: 'number', describe: 'dropout before the output layer (default 0; nima 0.75)', group: 'Model:' })
     .option('aux-schema', { type: 'string', default: 'real-ad', describe: 'attribute schema: real-ad, ava, a JSON file, or FILE#key (ort-train: the dataset’s)', group: 'Model:' })
     .option('seed', { type: 'number', default: 0, describe: 'weight-initialisation seed', group: 'Model:' });
@@ -48,6 +49,7 @@ export interface ModelArgs {
   'fuse-dim': number;
   'head-hidden': string;
   output?: 'regression' | 'distribution';
+  link: Link;
   dropout?: number;
   'aux-schema': string;
   seed: number;
@@ -109,6 +111,7 @@ export function configFromArgs(a: ModelArgs): ModelConfig {
     fuseDim: a['fuse-dim'],
     headHidden: ints('head-hidden', a['head-hidden']),
     output: a.output ?? base.output,
+    link: a.link,
     dropout: a.dropout ?? base.dropout,
     auxSchema: modules.aux ? schema : null,
     seed: a.seed,

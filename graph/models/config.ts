@@ -6,6 +6,7 @@ export type ModelKind = 'm2fn' | 'image-only' | 'concat' | 'nima';
 export type Backbone = 'vgg19' | 'vgg16' | 'vgg11';
 /** `batch`: batch norm after every conv that has no CBN (torchvision's vgg19_bn layout). */
 export type BackboneNorm = 'none' | 'batch';
+export type Link = 'identity' | 'logit';
 
 export interface Modules {
   /** Input step: attributes enter the model at all (concatenated before the last FC unless `high`). */
@@ -35,6 +36,12 @@ export interface ModelConfig {
   /** The attributes the cross layers see; null: all of them. */
   auxCrossAttributes: string[] | null;
   output: 'regression' | 'distribution';
+  /**
+   * Regression only. `logit`: the head predicts the CTR's log-odds, on which every effect of an
+   * ad's context adds up, and the model outputs sigmoid(head), still a CTR. `identity`: the head
+   * predicts the CTR itself (the paper).
+   */
+  link: Link;
   dropout: number;
   bnEps: number;
   auxSchema: AuxSchema | null;
@@ -72,6 +79,7 @@ export function defaultConfig(model: ModelKind = 'm2fn'): ModelConfig {
     auxCross: 0,
     auxCrossAttributes: null,
     output: model === 'nima' ? 'distribution' : 'regression',
+    link: 'identity',
     dropout: model === 'nima' ? 0.75 : 0,
     bnEps: 1e-5,
     auxSchema: PRESET_MODULES[model].aux ? REAL_AD_SCHEMA : null,
@@ -95,9 +103,9 @@ export function crossedColumns(cfg: ModelConfig): number[] {
 
 /** Rejects combinations that cannot be built, naming the field. */
 export function validateConfig(config: ModelConfig): ModelConfig {
-  // Configs saved before backboneNorm existed (model cards, checkpoints) mean the plain VGG, and
-  // those saved before auxCross existed the paper's uncrossed attributes.
-  const cfg: ModelConfig = { ...config, backboneNorm: config.backboneNorm ?? 'none', auxCross: config.auxCross ?? 0, auxCrossAttributes: config.auxCrossAttributes ?? null };
+  // Configs saved before backboneNorm existed (model cards, checkpoints) mean the plain VGG, those
+  // saved before auxCross existed the paper's uncrossed attributes, and before link its CTR head.
+  const cfg: ModelConfig = { ...config, backboneNorm: config.backboneNorm ?? 'none', auxCross: config.auxCross ?? 0, auxCrossAttributes: config.auxCrossAttributes ?? null, link: config.link ?? 'identity' };
   const bad = (msg: string): never => {
     throw new Error(`model config: ${msg}`);
   };
@@ -126,6 +134,8 @@ export function validateConfig(config: ModelConfig): ModelConfig {
     if (!cfg.auxCrossAttributes.length) bad('auxCrossAttributes is empty (null crosses every attribute)');
   }
   if (cfg.output !== 'regression' && cfg.output !== 'distribution') bad(`output "${cfg.output}" must be regression or distribution`);
+  if (cfg.link !== 'identity' && cfg.link !== 'logit') bad(`link "${cfg.link}" must be identity or logit`);
+  if (cfg.link === 'logit' && cfg.output !== 'regression') bad('link logit needs the regression output (a distribution output is already a softmax)');
   if (!(cfg.dropout >= 0 && cfg.dropout < 1)) bad(`dropout ${cfg.dropout} must be in [0, 1)`);
   return cfg;
 }

@@ -2,7 +2,7 @@
 // The baselines are the same graph with steps switched off (see config.ts PRESET_MODULES).
 import type { Value } from '../ir.ts';
 import { input } from '../ir.ts';
-import { flatten, scoped, softmax } from '../ops/index.ts';
+import { flatten, scoped, sigmoid, softmax } from '../ops/index.ts';
 import { spatialAttention } from '../layers/attention.ts';
 import type { LayerCtx } from '../layers/context.ts';
 import { attributeCross } from '../layers/cross.ts';
@@ -16,7 +16,7 @@ export interface BuiltModel {
   config: ModelConfig;
   image: Value;
   aux: Value | null;
-  /** Regression value [N,1], or pre-softmax scores [N,10]. */
+  /** Regression value [N,1] (the CTR's log-odds under link logit), or pre-softmax scores [N,10]. */
   logits: Value;
   /** What inference returns: `ctr` [N,1] or `dist` [N,10]. */
   output: Value;
@@ -56,6 +56,6 @@ export function buildModel(config: ModelConfig, opts: { training?: boolean; bnMo
       auxBeforeLast: m.aux && !m.high ? aux : null, //             input-step fusion
     }),
   );
-  const output = cfg.output === 'regression' ? logits : softmax(logits, 1);
+  const output = cfg.output === 'distribution' ? softmax(logits, 1) : cfg.link === 'logit' ? sigmoid(logits) : logits;
   return { config: cfg, image, aux: auxIn, logits, output, attention, params: ctx.params, ctx };
 }

@@ -46,10 +46,10 @@ export function trainingModel(s: TrainingSetup): GraphSpec & { model: BuiltModel
   return { name: 'training_model', inputs: batch, outputs, paramsAsInputs: true, paramOrder: parameterOrder(model), model };
 }
 
-/** forward with running statistics + loss + prediction. */
+/** forward with running statistics + loss + prediction, in the units the loss sees (before any sigmoid). */
 export function evalModel(s: TrainingSetup): GraphSpec & { model: BuiltModel } {
   const { model, loss, batch } = forwardWithLoss(s, false);
-  const prediction = model.output.named(s.config.output === 'regression' ? 'ctr' : 'dist');
+  const prediction = s.config.output === 'distribution' ? model.output.named('dist') : model.logits.named(s.config.link === 'logit' ? 'logit' : 'ctr');
   return { name: 'eval_model', inputs: batch, outputs: [loss, prediction], paramsAsInputs: true, paramOrder: parameterOrder(model), model };
 }
 

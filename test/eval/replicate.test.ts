@@ -5,7 +5,11 @@ import * as assert from 'uvu/assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { encodeAttributesBatch } from '../../runtime/attributes.ts';
+import { HashingTextEncoder } from '../../runtime/hashing-text-encoder.ts';
+import { auxDim } from '../../runtime/schema.ts';
 import { readManifest } from '../../tools/data/manifest.ts';
+import { fitLinear } from '../../tools/eval/baselines/linear.ts';
 import { BLANK_IMAGE, deriveDataset } from '../../tools/eval/derive.ts';
 import { CPU_PROTOCOL, GPU_PROTOCOL, modulesOf, restrictProtocol, rowWeights, variantLoss, type Protocol } from '../../tools/eval/replicate/protocol.ts';
 import { replicate } from '../../tools/eval/replicate/run.ts';
@@ -86,7 +90,7 @@ test('tiny replicate run writes a report with the required sections', async () =
       ...restrictProtocol(CPU_PROTOCOL, { only: ['m2fn', 'linear'], seeds: [0], epochs: 1, datasets: ['100+'], resamples: 100 }),
       name: 'test',
       textDim: 4,
-      model: { size: 32, width: 0.0625, backboneNorm: 'batch', dropout: 0.5, headHidden: [8], auxCross: 1, notCrossed: ['title', 'desc'], fuseDim: 8, attHidden: 8, cbnHidden: 8 },
+      model: { size: 32, width: 0.0625, backboneNorm: 'batch', dropout: 0.5, headHidden: [8], auxCross: 1, notCrossed: ['title', 'desc'], link: 'logit', fuseDim: 8, attHidden: 8, cbnHidden: 8 },
     };
     protocol.schedule = { ...protocol.schedule, '100+': { epochs: 1, batchSize: 8, lr: 1e-3, warmupSteps: 1, standardizeTargets: true, weighting: 'uniform' } };
     const lines: string[] = [];
@@ -96,7 +100,7 @@ test('tiny replicate run writes a report with the required sections', async () =
     assert.ok(run.results.every((r) => r.predicted.length === run.datasets['100+'].testRows));
     const out = join(t.dir, 'report');
     const r = await writeReport(run, out, { command: 'm2fn replicate (test)' });
-    for (const section of ['# M2FN replication report', 'Total run time', '## Setup', 'crosses them (1 cross layer', 'all but title and desc', 'unweighted MSE', 'weighted as their dataset', '## Noise ceiling and headline', 'Noise ceiling (ground-truth CTR', 'of the SPRC ceiling', '| M2FN against |', '## Headline', 'paper SPRC', '## Time per variant']) {
+    for (const section of ['# M2FN replication report', 'Total run time', '## Setup', 'crosses them (1 cross layer', 'all but title and desc', 'log-odds of the CTR as targets', 'the attribute-only baselines fit the same target', 'unweighted MSE', 'weighted as their dataset', '## Noise ceiling and headline', 'Noise ceiling (ground-truth CTR', 'of the SPRC ceiling', '| M2FN against |', '## Headline', 'paper SPRC', '## Time per variant']) {
       assert.ok(r.markdown.includes(section), `section "${section}" in:\n${r.markdown}`);
     }
     assert.ok(r.markdown.includes('M2FN (OOOO)') && r.markdown.includes('only aux: linear regression'));
@@ -108,6 +112,19 @@ test('tiny replicate run writes a report with the required sections', async () =
     const card = JSON.parse(readFileSync(join(t.dir, 'work', 'runs', '100', 'm2fn', 'seed-0', 'inference.card.json'), 'utf8'));
     assert.is(card.config.backboneNorm, 'batch', 'the protocol\'s model size reaches the trained model');
     assert.is(card.config.dropout, 0.5);
+    assert.is(card.config.link, 'logit');
+    // The linear baseline fitted the rows' empirical log-odds and predicts their sigmoid: refit by hand.
+    const linear = run.results.find((x) => x.variant === 'linear')!;
+    const dir = run.datasets['100+'].dir;
+    const [train, test] = [readManifest(dir, 'train'), readManifest(dir, 'test')];
+    const schema = train.dataset.auxSchema;
+    const encode = async (rows: typeof train.rows) => {
+      const flat = await encodeAttributesBatch(schema, rows.map((x) => x.attributes), new HashingTextEncoder({ dim: 4 }));
+      return rows.map((_, i) => flat.subarray(i * auxDim(schema), (i + 1) * auxDim(schema)));
+    };
+    const logOdds = train.rows.map((x) => Math.log((x.ctr! * x.impressions! + 0.5) / (x.impressions! - x.ctr! * x.impressions! + 0.5)));
+    const byHand = fitLinear(await encode(train.rows), logOdds, logOdds.map(() => 1), { ridge: linear.info.ridge as number }).predict(await encode(test.rows));
+    byHand.forEach((z, i) => assert.ok(Math.abs(linear.predicted[i] - 1 / (1 + Math.exp(-z))) < 1e-9, `row ${i}: ${linear.predicted[i]} vs sigmoid(${z})`));
     const png = join(out, 'headline-100.png');
     assert.ok(existsSync(png));
     const meta = await sharp(png).metadata();

@@ -48,7 +48,7 @@ test('VGG16 and VGG11 backbones have their textbook conv counts', () => {
 
 const base: ModelArgs = {
   model: 'm2fn', backbone: 'vgg11', 'backbone-norm': 'none', size: 32, width: 0.125, 'cbn-placement': '1,0,0,0,0', 'aux-cross': 0,
-  'att-hidden': 5, 'fuse-dim': 6, 'head-hidden': '7', 'aux-schema': 'real-ad', seed: 0,
+  'att-hidden': 5, 'fuse-dim': 6, 'head-hidden': '7', 'aux-schema': 'real-ad', seed: 0, link: 'identity',
 };
 const matrix: [string, Partial<ModelArgs>][] = [];
 for (const model of ['m2fn', 'image-only', 'concat', 'nima'] as const) {

@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readOnnx } from '../../graph/serialize.ts';
+import { readManifest } from '../../tools/data/manifest.ts';
+import { pearson, spearman } from '../../tools/eval/metrics.ts';
+import { evaluateModel } from '../../tools/eval/score-model.ts';
 import { readCheckpoint } from '../../tools/train/checkpoint.ts';
 import { tmp } from '../graph/helpers.ts';
 import { ortTrain, SMALL_MODEL, testDataset } from './world.ts';
@@ -27,6 +30,21 @@ test('the loss falls, and M2FN ranks validation ads better than the image-only m
   console.log(`  validation SPRC (best epoch): M2FN ${results.m2fn.sprc.toFixed(3)}, image-only ${results['image-only'].sprc.toFixed(3)}`);
   assert.ok(results.m2fn.last < 0.8 * results.m2fn.first, `M2FN training loss ${results.m2fn.first} → ${results.m2fn.last}`);
   assert.ok(results.m2fn.sprc > results['image-only'].sprc + 0.05, JSON.stringify(results));
+});
+
+test('--link logit: the exported model outputs CTRs that score as the trainer scored them', async () => {
+  const out = tmp('link-logit');
+  const r = run(out, ['--epochs', '1', '--validation', 'test', '--link', 'logit', '--standardize-targets']);
+  assert.is(r.status, 0, r.stderr);
+  const { predictions } = await evaluateModel(out, data, { split: 'test', resamples: 1 });
+  const ctr = Array.from(predictions.predicted);
+  assert.ok(ctr.every((c) => c > 0 && c < 1), 'sigmoid outputs');
+  const observed = readManifest(data, 'test').rows.map((row) => row.ctr!);
+  const [epoch] = log(out);
+  // The trainer maps the eval graph's log-odds back in float64; the exported graph folds the
+  // target scaling into its last layer and applies the sigmoid in float32.
+  assert.ok(Math.abs(spearman(ctr, observed) - epoch.valSprc) < 1e-3, `${spearman(ctr, observed)} vs ${epoch.valSprc}`);
+  assert.ok(Math.abs(pearson(ctr, observed) - epoch.valLcc) < 1e-4, `${pearson(ctr, observed)} vs ${epoch.valLcc}`);
 });
 
 test('the same seed, data and config give bit-identical losses and weights on the CPU provider', () => {
@@ -135,10 +153,14 @@ test('bad input gives a clear error and overwrites nothing', () => {
   assert.match(other.stderr, /written for another model config.*"model" differs/s);
   // Without the attribute cross the checkpoint's identity is what it was before the cross
   // existed, so those runs still resume; asking for the cross is another model.
-  assert.not.ok('auxCross' in (readCheckpoint(last).meta.config as { model: object }).model);
-  const crossed = run(out, ['--epochs', '1', '--resume', '--aux-cross', '1']);
-  assert.is(crossed.status, 1);
-  assert.match(crossed.stderr, /written for another model config.*"model" differs/s);
+  // The same holds for the CTR head (link identity) and checkpoints from before link existed.
+  const { model } = readCheckpoint(last).meta.config as { model: object };
+  assert.not.ok('auxCross' in model || 'link' in model);
+  for (const later of [['--aux-cross', '1'], ['--link', 'logit']]) {
+    const other = run(out, ['--epochs', '1', '--resume', ...later]);
+    assert.is(other.status, 1);
+    assert.match(other.stderr, /written for another model config.*"model" differs/s);
+  }
 
   const refuse = run(out, ['--epochs', '1']);
   assert.match(refuse.stderr, /already holds a training run .* use --resume .* or --force/);

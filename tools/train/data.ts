@@ -2,7 +2,7 @@
 // loss weight and the score metrics are computed on; images live in the decode-once cache.
 import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { configAuxDim, type ModelConfig } from '../../graph/models/config.ts';
+import { configAuxDim, type Link, type ModelConfig } from '../../graph/models/config.ts';
 import type { BuiltModel } from '../../graph/models/m2fn.ts';
 import { encodeAttributesBatch } from '../../runtime/attributes.ts';
 import type { TextEncoder } from '../../runtime/text.ts';
@@ -10,6 +10,7 @@ import type { DatasetRow, LoadedSplit } from '../data/manifest.ts';
 import { rng } from '../../graph/params.ts';
 import { augmentImages, augmenting, NO_AUGMENT, type Augment } from './augment.ts';
 import type { Batch } from './engine.ts';
+import { empiricalLogit, sigmoid } from './log-odds.ts';
 import { ctrToDistribution, distributionToCtr, fitBuckets, type Buckets } from './targets.ts';
 
 export interface Examples {
@@ -30,6 +31,8 @@ export interface Examples {
 export interface TargetSpec {
   output: 'regression' | 'distribution';
   dataset: 'ctr' | 'histogram';
+  /** `logit`: regression targets are the rows' empirical log-odds (log-odds.ts), not their CTRs. */
+  link: Link;
   /** For distribution models on CTR data: the log-normal buckets (paper §7.2). */
   buckets: Buckets | null;
   meanImpressions: number;
@@ -51,17 +54,29 @@ const histogramMean = (h: ArrayLike<number>) => {
   return m / s;
 };
 
+/** The regression target of a row before standardisation: its CTR, log-odds or mean rating. */
+function regressionValue(dataset: TargetSpec['dataset'], link: Link, r: DatasetRow, where: string): number {
+  if (dataset === 'histogram') return histogramMean(r.histogram!);
+  if (r.ctr === undefined) throw new Error(`${where}: no ctr target`);
+  if (link === 'identity') return r.ctr;
+  if (r.impressions === undefined) throw new Error(`${where}: link logit needs the row's impressions to form its log-odds, and it has none`);
+  return empiricalLogit(r.ctr, r.impressions);
+}
+
 export function fitTargets(cfg: ModelConfig, split: LoadedSplit, standardize: boolean): TargetSpec {
   const dataset = split.dataset.target;
+  const link = cfg.output === 'regression' ? (cfg.link ?? 'identity') : 'identity';
+  if (link === 'logit' && dataset !== 'ctr') throw new Error(`${split.dir}: link logit needs a CTR dataset; this one has ${dataset} targets`);
   const rows = split.rows;
   const impressions = rows.map((r) => r.impressions ?? 1);
-  const values = rows.map((r) => (dataset === 'ctr' ? r.ctr! : histogramMean(r.histogram!)));
+  const values = rows.map((r) => regressionValue(dataset, link, r, `${split.dir} row ${r.id}`));
   const mean = values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
   const std = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / Math.max(1, values.length));
   const standardized = standardize && cfg.output === 'regression' && std > 0;
   return {
     output: cfg.output,
     dataset,
+    link,
     buckets: cfg.output === 'distribution' && dataset === 'ctr' ? fitBuckets(rows.map((r) => r.ctr!)) : null,
     meanImpressions: impressions.reduce((a, b) => a + b, 0) / Math.max(1, rows.length),
     shift: standardized ? mean : 0,
@@ -71,7 +86,10 @@ export function fitTargets(cfg: ModelConfig, split: LoadedSplit, standardize: bo
 
 /** Predicted score per row from the model's output, on the scale of `Examples.score`. */
 export function predictedScores(spec: TargetSpec, prediction: Float32Array, n: number): Float64Array {
-  if (spec.output === 'regression') return Float64Array.from(prediction.subarray(0, n), (p) => p * spec.scale + spec.shift);
+  if (spec.output === 'regression') {
+    const unscaled = (p: number) => p * spec.scale + spec.shift;
+    return Float64Array.from(prediction.subarray(0, n), spec.link === 'logit' ? (p) => sigmoid(unscaled(p)) : unscaled);
+  }
   return Float64Array.from({ length: n }, (_, i) => {
     const p = prediction.subarray(i * 10, i * 10 + 10);
     return spec.buckets ? distributionToCtr(p, spec.buckets) : histogramMean(p);
@@ -108,17 +126,18 @@ export async function buildExamples(
   const weight = new Float32Array(n);
   rows.forEach((r, i) => {
     const where = `${split.dir} row ${r.id}`;
+    if (outputs === 1) target[i] = (regressionValue(spec.dataset, spec.link, r, where) - spec.shift) / spec.scale;
     if (spec.dataset === 'ctr') {
       if (r.ctr === undefined) throw new Error(`${where}: no ctr target`);
       score[i] = r.ctr;
-      if (outputs === 1) target[i] = (r.ctr - spec.shift) / spec.scale;
-      else target.set(ctrToDistribution(r.ctr, r.impressions ?? 1, spec.buckets!), i * 10);
+      if (outputs === 10) target.set(ctrToDistribution(r.ctr, r.impressions ?? 1, spec.buckets!), i * 10);
     } else {
       const h = r.histogram!;
-      const total = h.reduce((a, b) => a + b, 0);
       score[i] = histogramMean(h);
-      if (outputs === 1) target[i] = (score[i] - spec.shift) / spec.scale;
-      else h.forEach((v, k) => (target[i * 10 + k] = v / total));
+      if (outputs === 10) {
+        const total = h.reduce((a, b) => a + b, 0);
+        h.forEach((v, k) => (target[i * 10 + k] = v / total));
+      }
     }
     weight[i] = (r.impressions ?? spec.meanImpressions) / spec.meanImpressions;
   });

@@ -95,7 +95,11 @@ const AVERAGE = 'average/';
  * appear only when in use, so runs started before they existed still resume.
  */
 function runIdentity(o: TrainOptions) {
-  const model = o.config.auxCross ? o.config : { ...o.config, auxCross: undefined, auxCrossAttributes: undefined };
+  const model = {
+    ...o.config,
+    ...(o.config.auxCross ? {} : { auxCross: undefined, auxCrossAttributes: undefined }),
+    ...(o.config.link === 'logit' ? {} : { link: undefined }),
+  };
   return { model, loss: o.loss, optimizer: o.optimizer, lr: o.lr, schedule: o.schedule, epochs: o.epochs, batchSize: o.batchSize, seed: o.seed, bnMomentum: o.bnMomentum, freezeBackboneEpochs: o.freezeBackboneEpochs, validation: o.validation, mode: o.mode, standardizeTargets: o.standardizeTargets, ...(o.augment && augmenting(o.augment) ? { augment: o.augment } : {}), ...(o.ema ? { ema: o.ema } : {}) };
 }
 

@@ -14,6 +14,7 @@ import { CONTEXT_COLUMNS } from '../../data/log-columns.ts';
 import type { DatasetJson, DatasetRow } from '../../data/manifest.ts';
 import { ageBand, EFFECTS, logitFromTerms, logitTerms, season, type EffectStrengths, type ImageFactors, type InstanceKey, type LogoShape, type Style, type TextPosition } from '../../data/truth.ts';
 import { DOMINANT_COLOURS } from '../../../runtime/schema.ts';
+import { empiricalLogit } from '../../train/log-odds.ts';
 import { fitLinear } from '../baselines/linear.ts';
 
 const TEXT_POSITIONS = Object.keys(EFFECTS.textPositionAge) as TextPosition[];
@@ -75,18 +76,11 @@ export function worldOracles(dataset: DatasetJson, rows: DatasetRow[], trainRows
   }
   const fitted = (pixels: boolean) => {
     const design = (xs: Instance[]) => xs.map(({ im, k }) => factorIndicators(im, k, pixels));
-    const y = trainRows.map((r) => empiricalLogit(r));
+    const y = trainRows.map((r) => empiricalLogit(r.ctr ?? 0, r.impressions ?? 1));
     const model = fitLinear(design(train), y, trainRows.map((r) => r.impressions ?? 1), { ridge: 1e-4 });
     return model.predict(design(test));
   };
   return { oracles: { learnable, attributes, fittedLearnable: fitted(true), fittedAttributes: fitted(false) } };
-}
-
-/** log-odds of the row's CTR, with half a click added to either side so that 0 and 1 stay finite. */
-function empiricalLogit(r: DatasetRow): number {
-  const n = r.impressions ?? 1;
-  const clicks = (r.ctr ?? 0) * n;
-  return Math.log((clicks + 0.5) / (n - clicks + 0.5));
 }
 
 /**

@@ -1,7 +1,7 @@
 // Replication protocols: which synthetic world, which model size, which training schedule, and
 // which variants of the paper's Tables 4, 5, 7 and 8 run on which dataset with which seeds.
 // `cpu` fits in under an hour on a 2-core machine; `gpu` is the paper-sized protocol.
-import type { BackboneNorm, Modules } from '../../../graph/models/config.ts';
+import type { BackboneNorm, Link, Modules } from '../../../graph/models/config.ts';
 import { defaultLoss, type LossKind } from '../../../graph/training/losses.ts';
 import { TABLE4, TABLE5_AVA, TABLE7, TABLE8, type DatasetKey, type PaperFigure } from './paper.ts';
 
@@ -51,6 +51,8 @@ export interface ModelSize {
   auxCross: number;
   /** Attributes the cross leaves out. */
   notCrossed: string[];
+  /** Regression link of every regression variant, and the attribute-only baselines' target (logit: log-odds; docs/model.md). */
+  link: Link;
   fuseDim: number;
   attHidden: number;
   cbnHidden: number;
@@ -176,7 +178,7 @@ export function paperVariants(datasets: DatasetKey[], seedsFor: Record<DatasetKe
 
 export const CPU_PROTOCOL: Protocol = {
   name: 'cpu',
-  description: 'CPU-sized: 64² inputs, VGG19-BN at width ×0.125, head 256 (dropout 0.5), text embeddings at 16-d, attributes but title and desc crossed once, unweighted MSE on z-scored targets; 500+ (headline, 3 epochs at lr 1e-3) from a world of 3,000 ads and 80M impressions, 100+ (headline and every ablation, 6 epochs at lr 3e-4) from the default world (300 ads, 1M impressions)',
+  description: 'CPU-sized: 64² inputs, VGG19-BN at width ×0.125, head 256 (dropout 0.5), text embeddings at 16-d, attributes but title and desc crossed once, unweighted MSE on z-scored log-odds; 500+ (headline, 3 epochs at lr 1e-3) from a world of 3,000 ads and 80M impressions, 100+ (headline and every ablation, 6 epochs at lr 3e-4) from the default world (300 ads, 1M impressions)',
   worlds: {
     '100+': { images: 300, impressions: 1_000_000, seed: 1, mergeBelow: 5000, imageSize: 64 },
     // More rows beat more epochs at the same training time, hence a world with more impressions;
@@ -187,7 +189,7 @@ export const CPU_PROTOCOL: Protocol = {
   // 64-d their hashed vectors let the networks memorise training ads (docs/evaluation.md).
   textDim: 16,
   // Title and description stay out of the attribute cross for the same reason (docs/model.md).
-  model: { size: 64, width: 0.125, backboneNorm: 'batch', dropout: 0.5, headHidden: [256], auxCross: 1, notCrossed: ['title', 'desc'], fuseDim: 256, attHidden: 128, cbnHidden: 64 },
+  model: { size: 64, width: 0.125, backboneNorm: 'batch', dropout: 0.5, headHidden: [256], auxCross: 1, notCrossed: ['title', 'desc'], link: 'logit', fuseDim: 256, attHidden: 128, cbnHidden: 64 },
   schedule: {
     '100+': { epochs: 6, batchSize: 16, lr: 3e-4, warmupSteps: 30, standardizeTargets: true, weighting: 'uniform' },
     '500+': { epochs: 3, batchSize: 16, lr: 1e-3, warmupSteps: 30, standardizeTargets: true, weighting: 'uniform' },
@@ -207,13 +209,13 @@ CPU_PROTOCOL.variants = paperVariants(CPU_PROTOCOL.datasets, { '500+': [0, 1, 2]
 
 export const GPU_PROTOCOL: Protocol = {
   name: 'gpu',
-  description: 'Paper-sized: 224² inputs, full VGG19-BN (from scratch: no pretrained weights), head 4096-4096, 768-d text embeddings, attributes but title and desc crossed once (beyond the paper), 100 epochs at batch 128 (paper §7.1); 3,000 ads and 50M impressions',
+  description: 'Paper-sized: 224² inputs, full VGG19-BN (from scratch: no pretrained weights), head 4096-4096, 768-d text embeddings, attributes but title and desc crossed once and log-odds targets (beyond the paper), 100 epochs at batch 128 (paper §7.1); 3,000 ads and 50M impressions',
   worlds: {
     '100+': { images: 3000, impressions: 50_000_000, seed: 1, mergeBelow: 50_000, imageSize: 224 },
     '500+': { images: 3000, impressions: 50_000_000, seed: 1, mergeBelow: 50_000, imageSize: 224 },
   },
   textDim: 768,
-  model: { size: 224, width: 1, backboneNorm: 'batch', dropout: 0.5, headHidden: [4096, 4096], auxCross: 1, notCrossed: ['title', 'desc'], fuseDim: 512, attHidden: 512, cbnHidden: 256 },
+  model: { size: 224, width: 1, backboneNorm: 'batch', dropout: 0.5, headHidden: [4096, 4096], auxCross: 1, notCrossed: ['title', 'desc'], link: 'logit', fuseDim: 512, attHidden: 512, cbnHidden: 256 },
   schedule: {
     '100+': { epochs: 100, batchSize: 128, lr: 1e-4, warmupSteps: 500, standardizeTargets: true, weighting: 'impressions' },
     '500+': { epochs: 100, batchSize: 128, lr: 1e-4, warmupSteps: 200, standardizeTargets: true, weighting: 'impressions' },

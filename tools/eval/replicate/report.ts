@@ -123,10 +123,11 @@ export async function writeReport(run: ReplicateRun, dir: string, o: { command?:
   for (const k of p.datasets) {
     const s = p.schedule[k];
     const d = run.datasets[k];
-    md.push(`- ${k}: ${d.trainRows} training rows, ${d.testRows} test rows on ${d.testImages} unseen images; ${s.epochs} epochs, batch ${s.batchSize}, AdamW lr ${s.lr} with cosine decay (warm-up ${s.warmupSteps} steps), ${s.standardizeTargets ? 'z-scored' : 'raw'} CTR targets, ${s.weighting === 'impressions' ? 'impression-weighted MSE (the paper\'s)' : 'unweighted MSE'}, no validation split (the last epoch is evaluated).`);
+    md.push(`- ${k}: ${d.trainRows} training rows, ${d.testRows} test rows on ${d.testImages} unseen images; ${s.epochs} epochs, batch ${s.batchSize}, AdamW lr ${s.lr} with cosine decay (warm-up ${s.warmupSteps} steps), ${s.standardizeTargets ? 'z-scored' : 'raw'} ${p.model.link === 'logit' ? 'log-odds of the CTR as' : 'CTR'} targets, ${s.weighting === 'impressions' ? 'impression-weighted MSE (the paper\'s)' : 'unweighted MSE'}, no validation split (the last epoch is evaluated).`);
   }
   const fewerSeeds = p.variants.filter((v) => v.seeds.length > 1 && v.seeds.join() !== p.seeds.join()).map((v) => `${v.dataset} ${v.id} [${v.seeds}]`);
   md.push(`- Headline variants use seeds [${p.seeds}]${fewerSeeds.length ? ` (${fewerSeeds.join(', ')})` : ''}; the others seed ${p.seeds[0]}. Intervals: 95% percentile bootstrap over test rows (${p.resamples} resamples) of the seed-averaged metric; "seed sd" is the spread across seeds. Paired differences resample the same rows for both variants.`);
+  if (p.model.link === 'logit') md.push('- Beyond the paper: regression variants regress the empirical log-odds of the CTR, ln((clicks + ½) / (misses + ½)), on which the effects of an ad\'s context add up, and output its sigmoid, a CTR; the attribute-only baselines fit the same target.');
   md.push('- Attribute-only baselines, weighted as their dataset\'s training loss: linear regression (ridge chosen on a 10% hold-out of the training rows), ε-SVR with RBF and polynomial kernels (libsvm-js defaults, C = 1, always unweighted), MLP (ReLU, [256, 64], AdamW, best epoch on a 10% hold-out) on the aux vectors.', '');
 
   md.push('## Noise ceiling and headline', '');

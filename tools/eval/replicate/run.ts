@@ -13,6 +13,7 @@ import { writeFileAtomic } from '../../data/atomic.ts';
 import { readDatasetJson, readManifest, type LoadedSplit } from '../../data/manifest.ts';
 import { prepare, DEFAULT_PREPARE } from '../../data/prepare.ts';
 import { synthesize, DEFAULT_SYNTH } from '../../data/synth.ts';
+import { empiricalLogit, sigmoid } from '../../train/log-odds.ts';
 import { train } from '../../train/train.ts';
 import { fitLinear } from '../baselines/linear.ts';
 import { fitMlp } from '../baselines/mlp.ts';
@@ -162,7 +163,11 @@ async function runBaseline(p: Protocol, v: Variant, seed: number, data: DatasetI
     c = { X: await auxRows(train), Xt: await auxRows(test), train, test };
     cache.set(data.dir, c);
   }
-  const y = c.train.rows.map((r) => r.ctr!);
+  // The baselines fit what the trained variants regress (the CTR or its log-odds) and predict CTRs.
+  const ctr = c.train.rows.map((r) => r.ctr!);
+  const logit = p.model.link === 'logit';
+  const y = logit ? c.train.rows.map((r) => empiricalLogit(r.ctr!, r.impressions ?? missingImpressions(data.dir, r.id))) : ctr;
+  const toCtr = (pred: Float64Array) => (logit ? pred.map(sigmoid) : pred);
   const w = rowWeights(p.schedule[v.dataset], c.train.rows);
   const info: Record<string, unknown> = {};
   let model: Regressor;
@@ -189,10 +194,14 @@ async function runBaseline(p: Protocol, v: Variant, seed: number, data: DatasetI
     default:
       throw new Error(`unknown baseline ${v.baseline}`);
   }
-  const predicted = model.predict(c.Xt);
-  info.trainMse = mse(model.predict(c.X), y);
+  const predicted = toCtr(model.predict(c.Xt));
+  info.trainMse = mse(toCtr(model.predict(c.X)), ctr);
   (model as { free?: () => void }).free?.();
   return { predicted, predictedStd: undefined as Float64Array | undefined, info, test: c.test };
+}
+
+function missingImpressions(dir: string, id: string): never {
+  throw new Error(`${dir} row ${id}: no impressions, so no log-odds target for the baselines (protocol link logit)`);
 }
 
 export function configFor(p: Protocol, v: Variant, schema: AuxSchema, seed: number): ModelConfig {
@@ -210,6 +219,7 @@ export function configFor(p: Protocol, v: Variant, schema: AuxSchema, seed: numb
     modules,
     cbnPlacement: v.cbnPlacement ?? base.cbnPlacement,
     output: v.output ?? base.output,
+    link: (v.output ?? base.output) === 'regression' ? p.model.link : 'identity',
     dropout: base.model === 'nima' ? base.dropout : p.model.dropout,
     auxSchema: modules.aux ? schema : null,
     auxCross: modules.aux ? p.model.auxCross : 0,
