@@ -64,6 +64,7 @@ for (const placement of ['1,1,1,1,1', '0,0,0,0,1', '0,0,1,1,1', '1,1,1,0,0']) ma
 for (const model of ['m2fn', 'image-only'] as const) matrix.push([`${model} vgg19 with batch norm`, { model, backbone: 'vgg19', 'backbone-norm': 'batch' }]);
 matrix.push(['m2fn with two cross layers on three attributes', { 'aux-cross': 2, 'aux-cross-attributes': 'age,ocr,domcol' }]);
 matrix.push(['concat with a cross layer on every attribute', { model: 'concat', 'aux-cross': 1 }]);
+matrix.push(['m2fn regressing log-odds (sigmoid output)', { link: 'logit' }]);
 matrix.push(['ava schema, distribution', { 'aux-schema': 'ava', output: 'distribution' }]);
 matrix.push(['64², width 0.25, head none, dropout', { size: 64, width: 0.25, 'head-hidden': '', dropout: 0.5 }]);
 
@@ -80,6 +81,7 @@ test(`all ${matrix.length} CLI option combinations build, pass the full ONNX che
     const y = out[w.card.output.name];
     assert.equal(y.dims, [2, w.card.output.size], label);
     assert.ok((y.data as Float32Array).every(Number.isFinite), `${label}: finite outputs`);
+    if (over.link === 'logit') assert.ok((y.data as Float32Array).every((c) => c > 0 && c < 1), `${label}: CTRs`);
     if (w.card.output.kind === 'distribution') {
       for (let n = 0; n < 2; n++) assert.ok(Math.abs((y.data as Float32Array).slice(n * 10, n * 10 + 10).reduce((a, b) => a + b) - 1) < 1e-5);
     }
