@@ -10,7 +10,7 @@ import type { DatasetRow, LoadedSplit } from '../data/manifest.ts';
 import { rng } from '../../graph/params.ts';
 import { augmentImages, augmenting, NO_AUGMENT, type Augment } from './augment.ts';
 import type { Batch } from './engine.ts';
-import { empiricalLogit, sigmoid } from './log-odds.ts';
+import { linkTarget, linkToCtr } from './log-odds.ts';
 import { ctrToDistribution, distributionToCtr, fitBuckets, type Buckets } from './targets.ts';
 
 export interface Examples {
@@ -58,9 +58,7 @@ const histogramMean = (h: ArrayLike<number>) => {
 function regressionValue(dataset: TargetSpec['dataset'], link: Link, r: DatasetRow, where: string): number {
   if (dataset === 'histogram') return histogramMean(r.histogram!);
   if (r.ctr === undefined) throw new Error(`${where}: no ctr target`);
-  if (link === 'identity') return r.ctr;
-  if (r.impressions === undefined) throw new Error(`${where}: link logit needs the row's impressions to form its log-odds, and it has none`);
-  return empiricalLogit(r.ctr, r.impressions);
+  return linkTarget(link, { ctr: r.ctr, impressions: r.impressions }, where);
 }
 
 export function fitTargets(cfg: ModelConfig, split: LoadedSplit, standardize: boolean): TargetSpec {
@@ -87,8 +85,7 @@ export function fitTargets(cfg: ModelConfig, split: LoadedSplit, standardize: bo
 /** Predicted score per row from the model's output, on the scale of `Examples.score`. */
 export function predictedScores(spec: TargetSpec, prediction: Float32Array, n: number): Float64Array {
   if (spec.output === 'regression') {
-    const unscaled = (p: number) => p * spec.scale + spec.shift;
-    return Float64Array.from(prediction.subarray(0, n), spec.link === 'logit' ? (p) => sigmoid(unscaled(p)) : unscaled);
+    return Float64Array.from(prediction.subarray(0, n), (p) => linkToCtr(spec.link, p * spec.scale + spec.shift));
   }
   return Float64Array.from({ length: n }, (_, i) => {
     const p = prediction.subarray(i * 10, i * 10 + 10);

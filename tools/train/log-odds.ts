@@ -1,5 +1,6 @@
 // Regression on the CTR's log-odds (`link: 'logit'`, graph/models/config.ts): the target of a row
-// and the way back to a CTR.
+// and the way back to a CTR, for the trainer and for the replication's attribute-only baselines.
+import type { Link } from '../../graph/models/config.ts';
 
 /**
  * Empirical logit ln((clicks + ½) / (impressions − clicks + ½)), clicks = ctr · impressions. The
@@ -12,3 +13,13 @@ export function empiricalLogit(ctr: number, impressions: number): number {
 }
 
 export const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+
+/** A CTR row's regression target under `link`; `where` names the row in the error. */
+export function linkTarget(link: Link, r: { ctr: number; impressions?: number }, where: string): number {
+  if (link === 'identity') return r.ctr;
+  if (r.impressions === undefined) throw new Error(`${where}: link logit needs the row's impressions to form its log-odds, and it has none`);
+  return empiricalLogit(r.ctr, r.impressions);
+}
+
+/** The CTR a prediction on the `link` scale stands for. */
+export const linkToCtr = (link: Link, z: number) => (link === 'logit' ? sigmoid(z) : z);

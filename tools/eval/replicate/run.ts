@@ -13,7 +13,7 @@ import { writeFileAtomic } from '../../data/atomic.ts';
 import { readDatasetJson, readManifest, type LoadedSplit } from '../../data/manifest.ts';
 import { prepare, DEFAULT_PREPARE } from '../../data/prepare.ts';
 import { synthesize, DEFAULT_SYNTH } from '../../data/synth.ts';
-import { empiricalLogit, sigmoid } from '../../train/log-odds.ts';
+import { linkTarget, linkToCtr } from '../../train/log-odds.ts';
 import { train } from '../../train/train.ts';
 import { fitLinear } from '../baselines/linear.ts';
 import { fitMlp } from '../baselines/mlp.ts';
@@ -165,9 +165,8 @@ async function runBaseline(p: Protocol, v: Variant, seed: number, data: DatasetI
   }
   // The baselines fit what the trained variants regress (the CTR or its log-odds) and predict CTRs.
   const ctr = c.train.rows.map((r) => r.ctr!);
-  const logit = p.model.link === 'logit';
-  const y = logit ? c.train.rows.map((r) => empiricalLogit(r.ctr!, r.impressions ?? missingImpressions(data.dir, r.id))) : ctr;
-  const toCtr = (pred: Float64Array) => (logit ? pred.map(sigmoid) : pred);
+  const y = c.train.rows.map((r) => linkTarget(p.model.link, { ctr: r.ctr!, impressions: r.impressions }, `${data.dir} row ${r.id}`));
+  const toCtr = (pred: Float64Array) => pred.map((z) => linkToCtr(p.model.link, z));
   const w = rowWeights(p.schedule[v.dataset], c.train.rows);
   const info: Record<string, unknown> = {};
   let model: Regressor;
@@ -198,10 +197,6 @@ async function runBaseline(p: Protocol, v: Variant, seed: number, data: DatasetI
   info.trainMse = mse(toCtr(model.predict(c.X)), ctr);
   (model as { free?: () => void }).free?.();
   return { predicted, predictedStd: undefined as Float64Array | undefined, info, test: c.test };
-}
-
-function missingImpressions(dir: string, id: string): never {
-  throw new Error(`${dir} row ${id}: no impressions, so no log-odds target for the baselines (protocol link logit)`);
 }
 
 export function configFor(p: Protocol, v: Variant, schema: AuxSchema, seed: number): ModelConfig {
