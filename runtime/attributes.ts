@@ -4,6 +4,7 @@ import { attributeDim, auxDim, type AuxAttribute, type AuxSchema } from './schem
 import type { TextEncoder } from './text.ts';
 import { M2fnInputError } from './errors.ts';
 import { editDistance } from './strings.ts';
+import { LIMITS } from './limits.ts';
 
 export type Attributes = Record<string, unknown>;
 
@@ -108,9 +109,10 @@ export function attributeOffsets(schema: AuxSchema): number[] {
  *   the attribute declares an `unknown` level, which then gets the one-hot. A missing value
  *   (absent, `undefined` or `null`) is an error.
  * - numeric: `(x - mean) / std` (mean 0 and std 1 when the schema gives none). A missing value,
- *   a non-number (strings included) or a non-finite number is an error.
+ *   a non-number (strings included), a non-finite number, or one that overflows float32 once
+ *   standardised is an error.
  * - text: encoded by `encoder`; a missing, `null` or blank string gives a zero vector, which is
- *   what "no text" meant in training. A non-string is an error. The encoder's `dim` must equal
+ *   what "no text" meant in training. A non-string, or one over LIMITS.textChars, is an error. The encoder's `dim` must equal
  *   the attribute's `dim`.
  * - a key that is not in the schema is an error (it is almost always a typo), naming the key and
  *   listing the known ones.
@@ -184,11 +186,18 @@ async function encodeRows(
           if (v === undefined || v === null) fail(`missing value for numeric attribute "${a.name}"`);
           if (typeof v !== 'number' || !Number.isFinite(v)) fail(`attribute "${a.name}" must be a finite number, got ${fmt(v)}`);
           out[at] = ((v as number) - (a.mean ?? 0)) / (a.std ?? 1);
+          // A finite double can still overflow the float32 the model reads (1e308 → Infinity).
+          if (!Number.isFinite(out[at])) {
+            fail(`attribute "${a.name}" is ${fmt(v)}, which overflows float32 once standardised ((x − ${a.mean ?? 0}) / ${a.std ?? 1})`);
+          }
           break;
         }
         case 'text': {
           if (v === undefined || v === null) break;
           if (typeof v !== 'string') fail(`text attribute "${a.name}" must be a string, got ${fmt(v)}`);
+          if ((v as string).length > LIMITS.textChars) {
+            fail(`text attribute "${a.name}" is ${(v as string).length} characters, more than ${LIMITS.textChars} (the limit on text length)`);
+          }
           if ((v as string).trim() === '') break;
           texts.push(v as string);
           textSlots.push(at);

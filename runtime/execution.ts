@@ -4,6 +4,7 @@
 // `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node`. So availability is only known
 // by trying, and the fallback to cpu happens here.
 import * as ort from 'onnxruntime-node';
+import { checkIntegerOption, LIMITS } from './limits.ts';
 
 export type ExecutionProvider = 'cpu' | 'webgpu' | 'cuda';
 export const EXECUTION_PROVIDERS: readonly ExecutionProvider[] = ['cpu', 'webgpu', 'cuda'];
@@ -49,9 +50,7 @@ export async function openSession(model: Uint8Array, file: string, opts: Session
   if (!EXECUTION_PROVIDERS.includes(ep)) {
     throw new Error(`unknown execution provider ${JSON.stringify(ep)}; use one of ${EXECUTION_PROVIDERS.join(', ')}`);
   }
-  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads > 0)) {
-    throw new Error(`threads must be a positive integer, got ${opts.threads}`);
-  }
+  if (opts.threads !== undefined) checkIntegerOption('threads', opts.threads, 1, LIMITS.threads);
   const base: ort.InferenceSession.SessionOptions = opts.threads ? { intraOpNumThreads: opts.threads } : {};
   const create = (provider: ExecutionProvider) =>
     ort.InferenceSession.create(model, { ...base, executionProviders: [provider] });

@@ -1,8 +1,9 @@
 // Image files and buffers → size×size RGB bytes, with sharp (libvips). Everything that depends on
 // the image format (decoding, EXIF orientation, alpha, colour space) is settled here, so the
 // pixel maths in pixels.ts sees plain sRGB bytes.
-import { readFile } from 'node:fs/promises';
-import sharp from 'sharp';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import sharp, { type Metadata } from 'sharp';
 import type { Preprocessing } from './card.ts';
 import { M2fnInputError } from './errors.ts';
 import { toNCHW, type RawPixels } from './pixels.ts';
@@ -21,8 +22,94 @@ export type DecodePreprocessing = Pick<Preprocessing, 'size' | 'resize' | 'backg
 /** How errors name an input: the path itself, or "image #k (Buffer, 1234 bytes)". */
 export function describeImage(input: ImageInput, index?: number): string {
   if (typeof input === 'string') return input;
+  const at = `image${index === undefined ? '' : ` #${index}`}`;
+  // A caller's mistake (null, a number, an object) is named too, not a TypeError here.
+  if (!(input instanceof Uint8Array)) return `${at} (${input === null ? 'null' : Array.isArray(input) ? 'an array' : typeof input})`;
   const kind = Buffer.isBuffer(input) ? 'Buffer' : input.constructor?.name ?? 'bytes';
-  return `image${index === undefined ? '' : ` #${index}`} (${kind}, ${input.byteLength} bytes)`;
+  return `${at} (${kind}, ${input.byteLength} bytes)`;
+}
+
+/** The extractors' pixel limit when no card gives one (the cards' default). */
+export const DEFAULT_MAX_PIXELS = 40_000_000;
+
+/**
+ * The largest image file read for a pixel limit: 8 bytes a pixel (16-bit RGBA, uncompressed) and
+ * room for metadata. No real encoding of an allowed image is bigger, so a larger file is refused
+ * before a byte is read — `/dev/zero` or a huge sparse file cannot eat memory.
+ */
+export const maxImageFileBytes = (maxPixels: number) => maxPixels * 8 + (16 << 20);
+
+/** Raster formats accepted as input (sharp's names). SVG is not among them: see rasterSource. */
+const ACCEPTED_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'avif', 'heif', 'tiff'];
+
+const FILE_KIND: [keyof import('node:fs').Stats, string][] = [
+  ['isDirectory', 'a directory'], ['isFIFO', 'a FIFO'], ['isCharacterDevice', 'a character device'],
+  ['isBlockDevice', 'a block device'], ['isSocket', 'a socket'],
+];
+
+/**
+ * Reads an image file, refusing anything but a regular file of at most `maxBytes` before reading.
+ * Opened non-blocking, so a FIFO is refused at once instead of waiting forever for a writer; the
+ * checks use the opened file's own stat, so a swapped path cannot slip past them.
+ */
+export async function readImageFile(path: string, maxBytes: number, label = path): Promise<Buffer> {
+  const fail = (what: string, cause?: unknown): never => {
+    throw new M2fnInputError(`${label}: ${what}`, cause === undefined ? undefined : { cause });
+  };
+  const fh = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)).catch((e: NodeJS.ErrnoException) =>
+    fail(e.code === 'ENOENT' ? 'image file not found' : `cannot read image file (${e.message})`, e),
+  );
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) fail(`not a regular file (${FILE_KIND.find(([k]) => (st[k] as () => boolean).call(st))?.[1] ?? 'a special file'})`);
+    if (st.size === 0) fail('empty file, not an image');
+    if (st.size > maxBytes) fail(`file is ${st.size} bytes, more than the ${maxBytes}-byte limit for an image`);
+    const buf = Buffer.alloc(st.size);
+    let done = 0;
+    while (done < st.size) {
+      const { bytesRead } = await fh.read(buf, done, st.size - done, done);
+      if (bytesRead === 0) break; // shrank while being read: decoding the part read will fail clearly
+      done += bytesRead;
+    }
+    return buf.subarray(0, done);
+  } catch (e) {
+    if (e instanceof M2fnInputError) throw e;
+    return fail(`cannot read image file (${(e as Error).message})`, e);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * The encoded bytes of `input` with their header read and checked: a path is read with
+ * readImageFile, bytes are taken as they are; the format must be an accepted raster format and
+ * the image at most `maxPixels`. Every decoder (the scorer, the extractors, prepare) starts here.
+ * SVG is refused everywhere: it is not an ad-image format, and an SVG can reference other files
+ * (`<image href>`), which librsvg resolves against a file's directory.
+ */
+export async function rasterSource(input: ImageInput, maxPixels: number, label = describeImage(input)): Promise<{ src: Buffer; meta: Metadata }> {
+  const fail = (what: string, cause?: unknown): never => {
+    throw new M2fnInputError(`${label}: ${what}`, cause === undefined ? undefined : { cause });
+  };
+  let src: Buffer;
+  if (typeof input === 'string') src = await readImageFile(input, maxImageFileBytes(maxPixels), label);
+  else if (!(input instanceof Uint8Array)) return fail(`expected a file path, Buffer or Uint8Array, got ${input === null ? 'null' : Array.isArray(input) ? 'an array' : typeof input}`);
+  else {
+    if (input.byteLength === 0) fail('empty buffer, not an image');
+    src = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  }
+  // The header read does not decode pixels, so the limit is enforced before any large allocation;
+  // libvips' own limitInputPixels in the decoders is the backstop.
+  const meta = await sharp(src, { limitInputPixels: false })
+    .metadata()
+    .catch((e: Error) => fail(`not a decodable image (${e.message})`, e));
+  if (meta.format === 'svg') fail('SVG images are not accepted (an SVG can load other files); convert it to PNG first');
+  if (!ACCEPTED_FORMATS.includes(String(meta.format))) fail(`image format "${meta.format}" is not accepted (accepted: ${ACCEPTED_FORMATS.join(', ')})`);
+  const { width, height } = meta;
+  if (!width || !height) return fail(`not a decodable image (no dimensions in its header, format ${meta.format})`);
+  const pixels = width * height;
+  if (pixels > maxPixels) fail(`image has too many pixels: ${width}×${height} = ${pixels}, the limit is ${maxPixels} (preprocessing.maxPixels)`);
+  return { src, meta };
 }
 
 const FIT = { fill: 'fill', cover: 'cover', contain: 'contain' } as const;
@@ -32,39 +119,14 @@ const FIT = { fill: 'fill', cover: 'cover', contain: 'contain' } as const;
  * flattened onto `pre.background`, then resized by `pre.resize` — `fill` stretches, `cover`
  * scales to cover and crops the centre, `contain` scales to fit and letterboxes on the
  * background. Animated images give their first frame. Images over `pre.maxPixels` are refused
- * before their pixels are decoded (a small file can expand to gigabytes). `label` overrides how
- * errors name the input.
+ * before their pixels are decoded (a small file can expand to gigabytes); a path must be a regular
+ * file, and SVG is refused (rasterSource). `label` overrides how errors name the input.
  */
 export async function decodeImage(input: ImageInput, pre: DecodePreprocessing, label = describeImage(input)): Promise<DecodedImage> {
   const fail = (what: string, cause?: unknown): never => {
     throw new M2fnInputError(`${label}: ${what}`, cause === undefined ? undefined : { cause });
   };
-  let src: Buffer;
-  if (typeof input === 'string') {
-    // Read the bytes ourselves rather than hand sharp the path: one decode path for files and
-    // buffers, and the read error itself says missing / directory / unreadable (no stat race).
-    src = await readFile(input).catch((e: NodeJS.ErrnoException) =>
-      fail(e.code === 'ENOENT' ? 'image file not found' : e.code === 'EISDIR' ? 'not a file' : `cannot read image file (${e.message})`, e),
-    );
-    if (src.byteLength === 0) fail('empty file, not an image');
-  } else if (!(input instanceof Uint8Array)) {
-    return fail(`expected a file path, Buffer or Uint8Array, got ${input === null ? 'null' : typeof input}`);
-  } else {
-    if (input.byteLength === 0) fail('empty buffer, not an image');
-    src = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-  }
-
-  // The header read does not decode pixels, so the limit is enforced before any large allocation;
-  // libvips' own limitInputPixels below is the backstop.
-  const meta = await sharp(src, { limitInputPixels: false })
-    .metadata()
-    .catch((e: Error) => fail(`not a decodable image (${e.message})`, e));
-  const { width, height } = meta;
-  if (!width || !height) return fail(`not a decodable image (no dimensions in its header, format ${meta.format})`);
-  const pixels = width * height;
-  if (pixels > pre.maxPixels) {
-    fail(`image has too many pixels: ${width}×${height} = ${pixels}, the limit is ${pre.maxPixels} (preprocessing.maxPixels)`);
-  }
+  const { src } = await rasterSource(input, pre.maxPixels, label);
 
   const [r, g, b] = pre.background;
   const bg = { r, g, b, alpha: 1 };

@@ -8,6 +8,7 @@ import { encodeAttributes, encodeAttributesBatch, type Attributes } from './attr
 import type { ModelCard, Preprocessing } from './card.ts';
 import { M2fnInputError } from './errors.ts';
 import { HashingTextEncoder, HASHING_TEXT_ENCODER_ID } from './hashing-text-encoder.ts';
+import { checkIntegerOption, LIMITS } from './limits.ts';
 import { readScores, type Score } from './results.ts';
 import { attributeDim, auxDim } from './schema.ts';
 import type { TextEncoder } from './text.ts';
@@ -85,22 +86,46 @@ export function checkTensors(card: ModelCard, image: Float32Array, aux: Float32A
   const perImage = 3 * size * size;
   const d = card.auxSchema ? auxDim(card.auxSchema) : 0;
   if (!(Number.isInteger(n) && n > 0)) throw new M2fnInputError(`n must be a positive integer, got ${n}`);
+  if (!(image instanceof Float32Array)) throw new M2fnInputError(`image tensor must be a Float32Array, got ${image === null ? 'null' : typeof image}`);
+  if (aux !== null && !(aux instanceof Float32Array)) throw new M2fnInputError(`aux vector must be a Float32Array or null, got ${typeof aux}`);
   if (image.length !== n * perImage) {
     throw new M2fnInputError(`image tensor has ${image.length} floats, expected ${n * perImage} (${n} × 3 × ${size} × ${size})`);
   }
   if (card.inputs.aux) {
     if (!aux) throw new M2fnInputError(`this model needs an aux vector of ${d} per item (schema "${card.auxSchema?.name}"), got null`);
     if (aux.length !== n * d) throw new M2fnInputError(`aux vector has ${aux.length} floats, expected ${n * d} (${n} × aux dim ${d})`);
+    checkFinite('image tensor', image, perImage);
+    checkFinite('aux vector', aux, d);
     return true;
   }
   if (aux && aux.length > 0) throw new M2fnInputError(`this model takes no aux input, got an aux vector of ${aux.length} floats`);
+  checkFinite('image tensor', image, perImage);
   return false;
 }
 
-/** scoreMany's options, checked the same way on both platforms. */
+/** NaN or ±Infinity in an input makes a NaN score that looks like a result: refused, naming the item. */
+function checkFinite(what: string, values: Float32Array, perItem: number): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) {
+      throw new M2fnInputError(`${what} is not finite: value ${values[i]} at index ${i}, item #${Math.floor(i / perItem)}`);
+    }
+  }
+}
+
+/** A non-finite output from finite inputs is never returned as a score: the model (or its input range) is at fault. */
+function checkOutputFinite(card: ModelCard, values: ArrayLike<number>, n: number): void {
+  const k = values.length / n;
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) {
+      throw new Error(`model "${card.model}": output "${card.output.name}" of item #${Math.floor(i / k)} is ${values[i]}, from finite inputs; the model's weights or the inputs' range are broken`);
+    }
+  }
+}
+
+/** scoreMany's options, checked the same way on both platforms (bounds: limits.ts). */
 export function checkBatchOptions(batchSize: number, concurrency: number): void {
-  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
-  if (!(Number.isInteger(concurrency) && concurrency > 0)) throw new Error(`concurrency must be a positive integer, got ${concurrency}`);
+  checkIntegerOption('batchSize', batchSize, 1, LIMITS.batchSize);
+  checkIntegerOption('concurrency', concurrency, 1, LIMITS.concurrency);
 }
 
 /** The slice of an ORT tensor the scorer uses; both packages' Tensor classes fit. */
@@ -198,9 +223,12 @@ export class ScorerCore<I, EP extends string> {
     if (withAux && inputs.aux && aux) feeds[inputs.aux.name] = this.platform.tensor(aux, [n, this.auxDim]);
     const out = await this.session.run(feeds, [this.card.output.name]);
     const tensor = out[this.card.output.name];
-    const scores = readScores(this.card, tensor.data as Float32Array, n);
-    tensor.dispose();
-    return scores;
+    try {
+      checkOutputFinite(this.card, tensor.data as Float32Array, n);
+      return readScores(this.card, tensor.data as Float32Array, n);
+    } finally {
+      tensor.dispose();
+    }
   }
 
   async close(): Promise<void> {

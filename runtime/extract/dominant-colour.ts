@@ -7,6 +7,7 @@
 //   4. otherwise the MCD centre (h = 75 %) of that name's pixels is the intermediate colour and
 //      its nearest reference colour is the answer.
 import sharp from 'sharp';
+import { DEFAULT_MAX_PIXELS, rasterSource } from '../image-node.ts';
 import { DOMINANT_COLOURS } from '../schema.ts';
 import { rgbToLab, labToRgb, dist2, type Vec3 } from './colour-space.ts';
 import { kmeans } from './kmeans.ts';
@@ -66,9 +67,13 @@ export function dominantColourOfPixels(rgb: Uint8Array | Buffer): DominantColour
   return { colour, share, centreRgb, shares };
 }
 
-/** Dominant colour of an encoded image (PNG, JPEG, WebP …) or a file path. */
-export async function dominantColour(input: Buffer | string): Promise<DominantColour> {
-  const { data } = await sharp(input)
+/**
+ * Dominant colour of an encoded image (PNG, JPEG, WebP …) or a file path, checked as the scorer
+ * checks its images (rasterSource: a regular file, a raster format, at most `maxPixels`).
+ */
+export async function dominantColour(input: Buffer | string, maxPixels = DEFAULT_MAX_PIXELS): Promise<DominantColour> {
+  const { src } = await rasterSource(input, maxPixels);
+  const { data } = await sharp(src, { limitInputPixels: maxPixels })
     .flatten({ background: '#ffffff' })
     .resize(SAMPLE_SIDE, SAMPLE_SIDE, { fit: 'fill' })
     .removeAlpha()

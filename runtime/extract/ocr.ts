@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import sharp from 'sharp';
 import { createWorker, type Worker } from 'tesseract.js';
+import { DEFAULT_MAX_PIXELS, rasterSource } from '../image-node.ts';
 import { editDistance } from '../strings.ts';
 
 /** Levenshtein distance, shared with the runtime's did-you-mean hints. */
@@ -18,12 +19,13 @@ export function englishModelDir(): string {
 }
 
 export interface OcrEngine {
-  /** Recognised text, whitespace collapsed to single spaces. */
+  /** Recognised text, whitespace collapsed to single spaces. The image is checked as the scorer checks its own (rasterSource). */
   read(image: Buffer | string): Promise<string>;
   close(): Promise<void>;
 }
 
-export async function createOcr(): Promise<OcrEngine> {
+export async function createOcr(opts: { maxPixels?: number } = {}): Promise<OcrEngine> {
+  const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
   let worker: Worker;
   try {
     worker = await createWorker('eng', 1, { langPath: englishModelDir(), cacheMethod: 'none', gzip: true, logger: () => {} });
@@ -32,9 +34,9 @@ export async function createOcr(): Promise<OcrEngine> {
   }
   return {
     async read(image) {
-      const meta = await sharp(image).metadata();
+      const { src, meta } = await rasterSource(image, maxPixels);
       const scale = Math.max(1, Math.min(4, Math.round(640 / Math.max(meta.width ?? 640, 1))));
-      const prepared = await sharp(image).flatten({ background: '#ffffff' }).resize((meta.width ?? 0) * scale || undefined).greyscale().png().toBuffer();
+      const prepared = await sharp(src, { limitInputPixels: maxPixels }).flatten({ background: '#ffffff' }).resize((meta.width ?? 0) * scale || undefined).greyscale().png().toBuffer();
       const { data } = await worker.recognize(prepared);
       return data.text.replace(/\s+/g, ' ').trim();
     },

@@ -174,7 +174,7 @@ test('a file rewritten in place is decoded afresh', async () => {
 });
 
 test('a directory or an empty file is not an image', async () => {
-  await rejects(() => decodeImage(dir, pre(8)), dir, 'not a file');
+  await rejects(() => decodeImage(dir, pre(8)), dir, 'not a regular file (a directory)');
   const empty = join(dir, 'empty.png');
   await writeFile(empty, '');
   await rejects(() => decodeImage(empty, pre(8)), empty, 'empty file');
