@@ -17,7 +17,7 @@ export const LIMITS = {
 /** Throws M2fnInputError unless `value` is an integer in [min, max]; `what` names the option. */
 export function checkIntegerOption(what: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new M2fnInputError(`${what} must be an integer in [${min}, ${max}], got ${typeof value === 'number' ? value : JSON.stringify(value) ?? String(value)}`);
+    throw new M2fnInputError(`${what} must be an integer in [${min}, ${max}] (got ${typeof value === 'number' ? value : JSON.stringify(value) ?? String(value)})`);
   }
   return value;
 }

@@ -19,6 +19,10 @@ interface Args {
   'bot-min-impressions': number;
   'bot-min-ctr': number;
   alpha: number;
+  'csv-delimiter'?: string;
+  'csv-quote': string;
+  'csv-escape': string;
+  threads?: number;
   quiet: boolean;
 }
 
@@ -50,6 +54,10 @@ export const prepareCommand: CommandModule<object, Args> = {
       .option('bot-min-impressions', { type: 'number', default: DEFAULT_PREPARE.botMinImpressions })
       .option('bot-min-ctr', { type: 'number', default: DEFAULT_PREPARE.botMinCtr })
       .option('alpha', { type: 'number', default: DEFAULT_PREPARE.selectionAlpha, describe: 'significance level for attribute selection' })
+      .option('csv-delimiter', { type: 'string', describe: 'CSV field separator (default: comma, tab for .tsv)' })
+      .option('csv-quote', { type: 'string', default: '"', describe: 'CSV quote character (RFC 4180)' })
+      .option('csv-escape', { type: 'string', default: '"', describe: 'CSV escape character inside quotes (RFC 4180: the quote doubled)' })
+      .option('threads', { type: 'number', describe: 'DuckDB threads (default: one per core)' })
       .option('quiet', { type: 'boolean', default: false })
       .example('$0 prepare --world out/world --out out/dataset --merge-below 5000', 'the small synthetic world'),
   handler: async (a) => {
@@ -58,6 +66,8 @@ export const prepareCommand: CommandModule<object, Args> = {
       {
         ...DEFAULT_PREPARE, ...inputs, out: a.out, minImpressions: a['min-impressions'], mergeBelow: a['merge-below'], testFraction: a['test-fraction'],
         seed: a.seed, imageSize: a.size, botMinImpressions: a['bot-min-impressions'], botMinCtr: a['bot-min-ctr'], selectionAlpha: a.alpha,
+        threads: a.threads,
+        csv: { quote: a['csv-quote'], escape: a['csv-escape'], ...(a['csv-delimiter'] === undefined ? {} : { delimiter: a['csv-delimiter'] }) },
       },
       stderrProgress(!a.quiet),
     );

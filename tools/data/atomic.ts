@@ -1,6 +1,6 @@
 // Atomic file output: write beside the target, then rename, so a reader never sees half a file
 // and an interrupted job leaves the previous version in place.
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 
 /** A temporary path in the same directory as `target` (rename is atomic within a filesystem). */
@@ -31,4 +31,39 @@ export async function produceAtomic(target: string, produce: (tmp: string) => Pr
     rmSync(tmp, { force: true, recursive: true });
     throw e;
   }
+}
+
+/**
+ * All-or-nothing directory output: `produce(stage)` fills a fresh staging directory beside
+ * `target`; only when it succeeds does the stage replace `target` (two renames: the old
+ * directory aside, the stage in; then the old one is deleted). On failure the stage is removed and
+ * `target` is as it was. A crash between the two renames leaves `.<name>.tmp-*` directories beside
+ * `target` and no `target`: the one ending `.old` is the previous version (rename it back).
+ */
+export async function produceDirAtomic<T>(target: string, produce: (stage: string) => Promise<T>): Promise<T> {
+  mkdirSync(dirname(target), { recursive: true });
+  const stage = tempPathFor(target);
+  mkdirSync(stage);
+  let result: T;
+  try {
+    result = await produce(stage);
+  } catch (e) {
+    rmSync(stage, { force: true, recursive: true });
+    throw e;
+  }
+  if (!existsSync(target)) {
+    renameSync(stage, target);
+    return result;
+  }
+  const old = `${tempPathFor(target)}.old`;
+  renameSync(target, old);
+  try {
+    renameSync(stage, target);
+  } catch (e) {
+    renameSync(old, target);
+    rmSync(stage, { force: true, recursive: true });
+    throw e;
+  }
+  rmSync(old, { force: true, recursive: true });
+  return result;
 }

@@ -1,10 +1,34 @@
 // Reading a raw impression log (CSV or Parquet) into DuckDB as the view `raw_log`, after checking
 // that the file exists and has every required column. Malformed CSV lines (wrong field count,
 // broken quoting) do not stop the read: DuckDB records them in its reject table and we count them.
+// The CSV dialect is always given to DuckDB, never sniffed: its sniffer samples the first rows,
+// and a file whose quoting starts later was read with no quoting at all (rows lost or changed).
 import { existsSync, statSync } from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { queryObjects, sqlString } from './duck.ts';
 import { REQUIRED_COLUMNS, USER_COLUMN } from './log-columns.ts';
+import { M2fnInputError } from '../../runtime/errors.ts';
+
+/** How a CSV log is quoted. RFC 4180 by default: comma (tab for .tsv), `"` quotes, `""` inside. */
+export interface CsvDialect {
+  delimiter: string;
+  quote: string;
+  escape: string;
+}
+
+export const RFC4180: CsvDialect = { delimiter: ',', quote: '"', escape: '"' };
+
+/** The dialect for `paths`: `given` fields over the default (tab-separated for .tsv files). */
+export function csvDialect(paths: string[], given: Partial<CsvDialect> = {}): CsvDialect {
+  const d = { ...RFC4180, ...(paths.every((p) => /\.tsv(\.gz)?$/i.test(p)) ? { delimiter: '\t' } : {}), ...given };
+  for (const k of ['delimiter', 'quote', 'escape'] as const) {
+    if (typeof d[k] !== 'string' || [...d[k]].length !== 1 || d[k] === '\n' || d[k] === '\r') {
+      throw new LogInputError(`CSV ${k} must be one character other than a line break (got ${JSON.stringify(d[k])})`);
+    }
+  }
+  if (d.delimiter === d.quote) throw new LogInputError(`CSV delimiter and quote are both ${JSON.stringify(d.quote)}`);
+  return d;
+}
 
 export interface IngestInfo {
   path: string;
@@ -16,11 +40,9 @@ export interface IngestInfo {
   malformedExamples: string[];
 }
 
-export class LogInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'LogInputError';
-  }
+/** A problem with prepare's input (logs, images, options): the one input-error type, specialised. */
+export class LogInputError extends M2fnInputError {
+  override name = 'LogInputError';
 }
 
 export function detectFormat(path: string): 'csv' | 'parquet' {
@@ -29,7 +51,7 @@ export function detectFormat(path: string): 'csv' | 'parquet' {
   throw new LogInputError(`${path}: unknown log format (expected a .parquet or .csv file)`);
 }
 
-export async function ingestLog(conn: DuckDBConnection, paths: string[]): Promise<IngestInfo> {
+export async function ingestLog(conn: DuckDBConnection, paths: string[], dialect: Partial<CsvDialect> = {}): Promise<IngestInfo> {
   if (paths.length === 0) throw new LogInputError('no log file given');
   for (const p of paths) if (!existsSync(p) || !statSync(p).isFile()) throw new LogInputError(`${p}: log file not found`);
   const formats = new Set(paths.map(detectFormat));
@@ -47,8 +69,10 @@ export async function ingestLog(conn: DuckDBConnection, paths: string[]): Promis
   } else {
     // Every field as text: types are checked by our rules so that a bad value is a counted
     // rejection, not a failed load.
+    const d = csvDialect(paths, dialect);
+    const dialectSql = `delim=${sqlString(d.delimiter)}, quote=${sqlString(d.quote)}, escape=${sqlString(d.escape)}`;
     try {
-      await conn.run(`CREATE OR REPLACE TABLE raw_log AS SELECT * FROM read_csv(${list}, header=true, all_varchar=true, store_rejects=true)`);
+      await conn.run(`CREATE OR REPLACE TABLE raw_log AS SELECT * FROM read_csv(${list}, header=true, all_varchar=true, store_rejects=true, ${dialectSql})`);
       const rejects = await queryObjects(conn, `SELECT count(DISTINCT (file_id, line)) AS n FROM reject_errors`);
       malformedLines = Number(rejects[0].n);
       malformedExamples = (await queryObjects(conn, `SELECT line, error_type, error_message FROM reject_errors ORDER BY line LIMIT 5`)).map(

@@ -2,20 +2,23 @@
 // image-disjoint train/test split, written in the manifest format `ort-train` reads.
 // Stages (each timed): ingest → malicious users → validate+aggregate (one pass over the log) →
 // truth join → level merging → threshold → split → write rows → images → reports.
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { join, extname } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join, extname, relative } from 'node:path';
 import sharp from 'sharp';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { REAL_AD_SCHEMA, type AuxSchema } from '../../runtime/schema.ts';
 import { openDuck, queryObjects, sqlIdent, sqlString } from './duck.ts';
-import { ingestLog, LogInputError, type IngestInfo } from './ingest.ts';
+import { csvDialect, ingestLog, LogInputError, type CsvDialect, type IngestInfo } from './ingest.ts';
 import { validationSql, integerExpr, controlCharTablesSql } from './validate.ts';
 import { REQUIRED_COLUMNS, INSTANCE_COLUMNS, CONTEXT_COLUMNS, USER_COLUMN } from './log-columns.ts';
 import { planMerges, LEVEL_ORDER, type MergePlan } from './merge-levels.ts';
 import { levelCounts } from './level-counts.ts';
 import { attributeSelection, type SelectionEntry } from './selection.ts';
 import { computeInsights, writeInsights, type Insights } from './insights.ts';
-import { produceAtomic, writeFileAtomic } from './atomic.ts';
+import { produceAtomic, produceDirAtomic, writeFileAtomic } from './atomic.ts';
+import { assertDisjoint } from './paths.ts';
+import { DEFAULT_MAX_PIXELS, rasterSource } from '../../runtime/image-node.ts';
+import { checkIntegerOption, LIMITS } from '../../runtime/limits.ts';
 import { writeDatasetJson } from './manifest.ts';
 import { silentProgress, type Progress } from './progress.ts';
 import { mix32 } from '../../runtime/extract/rng.ts';
@@ -39,7 +42,12 @@ export interface PrepareOptions {
   /** Skip copying images and writing rows (aggregation and reports only). */
   reportsOnly?: boolean;
   threads?: number;
+  /** CSV quoting (default RFC 4180; tab-delimited for .tsv). Never sniffed from the data. */
+  csv?: Partial<CsvDialect>;
 }
+
+/** What prepare writes in its output directory; anything else there is someone else's and stops it. */
+const PREPARE_OUTPUTS = new Set(['dataset.json', 'train.jsonl', 'test.jsonl', 'images', 'report']);
 
 export const DEFAULT_PREPARE: Omit<PrepareOptions, 'logs' | 'images' | 'out'> = {
   minImpressions: 100,
@@ -134,17 +142,58 @@ export async function validateAndAggregate(conn: DuckDBConnection, info: IngestI
   return { maliciousUsers };
 }
 
+/**
+ * Everything about the options and the output directory that can be refused, before any work:
+ * numbers in range, a CSV dialect that makes sense, an output that overlaps no input and holds
+ * nothing prepare did not write (so replacing it loses nothing).
+ */
+function checkOptions(o: PrepareOptions): void {
+  const bad = (m: string) => new LogInputError(`prepare: ${m}`);
+  const int = (what: string, v: number, min: number, max: number) => {
+    try {
+      checkIntegerOption(what, v, min, max);
+    } catch (e) {
+      throw bad((e as Error).message);
+    }
+  };
+  if (!(o.testFraction > 0 && o.testFraction < 1)) throw bad(`test fraction must be in (0, 1) (got ${o.testFraction})`);
+  if (!(o.minImpressions >= 1)) throw bad(`min impressions must be ≥ 1 (got ${o.minImpressions})`);
+  if (!(o.mergeBelow >= 0)) throw bad(`merge-below must be ≥ 0 (got ${o.mergeBelow})`);
+  int('image size', o.imageSize, 8, 4096);
+  int('seed', o.seed, -(2 ** 31), 2 ** 32 - 1);
+  if (o.threads !== undefined) int('threads', o.threads, 1, LIMITS.threads);
+  if (o.logs.some((l) => !/\.parquet$/i.test(l))) csvDialect(o.logs, o.csv);
+  const inputs = [...o.logs.map((path) => ({ name: 'log', path })), { name: 'images directory', path: o.images }, ...(o.truth ? [{ name: 'truth file', path: o.truth }] : [])];
+  const target = o.reportsOnly ? join(o.out, 'report') : o.out;
+  assertDisjoint('prepare', o.reportsOnly ? target : o.out, inputs, (m) => new LogInputError(m));
+  if (existsSync(o.out)) {
+    if (!statSync(o.out).isDirectory()) throw bad(`--out ${o.out} exists and is not a directory`);
+    const foreign = o.reportsOnly ? [] : readdirSync(o.out).filter((f) => !PREPARE_OUTPUTS.has(f));
+    if (foreign.length) {
+      throw bad(`--out ${o.out} holds files prepare did not write (${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ', …' : ''}); it replaces its output directory whole, so choose an empty or new one`);
+    }
+  }
+}
+
 export async function prepare(o: PrepareOptions, progress: Progress = silentProgress): Promise<PrepareResult> {
-  if (!(o.testFraction > 0 && o.testFraction < 1)) throw new Error(`prepare: test fraction must be in (0, 1) (got ${o.testFraction})`);
-  if (!(o.minImpressions >= 1)) throw new Error(`prepare: min impressions must be ≥ 1 (got ${o.minImpressions})`);
+  checkOptions(o);
+  const knownImages = imageFilesIn(o.images);
+  // Everything is written into a staging directory that replaces the output only when complete:
+  // a failure at any stage leaves the previous output (or none), never half a dataset. With
+  // reportsOnly the staged unit is the report folder, so a dataset beside it is left alone.
+  const target = o.reportsOnly ? join(o.out, 'report') : o.out;
+  const { result, stage } = await produceDirAtomic(target, async (dir) => ({ result: await prepareInto(o, o.reportsOnly ? o.out : dir, o.reportsOnly ? dir : join(dir, 'report'), knownImages, progress), stage: dir }));
+  const moved = (f: string) => join(target, relative(stage, f));
+  return { ...result, files: result.files.map(moved) };
+}
+
+async function prepareInto(o: PrepareOptions, outDir: string, reportDir: string, knownImages: string[], progress: Progress): Promise<PrepareResult> {
   const stages: PrepareReport['stages'] = {};
   const files: string[] = [];
-  const knownImages = imageFilesIn(o.images);
-  mkdirSync(o.out, { recursive: true });
   const duck = await openDuck({ threads: o.threads });
   const c = duck.conn;
   try {
-    const info = await stage(stages, 'ingest', progress, null, () => ingestLog(c, o.logs));
+    const info = await stage(stages, 'ingest', progress, null, () => ingestLog(c, o.logs, o.csv));
     const rawRows = Number((await queryObjects(c, `SELECT count(*) AS n FROM raw_log`))[0].n);
     // Sub-stage timings: the malicious-user pass and the grouping pass each read every row.
     let mark = performance.now();
@@ -243,7 +292,7 @@ export async function prepare(o: PrepareOptions, progress: Progress = silentProg
         const withTruth = truthState === 'joined' ? `, truth_sum / impressions AS truth` : '';
         const stem = `regexp_replace(image, '\\.[A-Za-z]+$', '')`;
         for (const [name, cond] of [['train', 'NOT IN'], ['test', 'IN']] as const) {
-          const file = join(o.out, `${name}.jsonl`);
+          const file = join(outDir, `${name}.jsonl`);
           await produceAtomic(file, async (tmp) => {
             await c.run(`COPY (SELECT ${stem} || '#' || row_number() OVER (PARTITION BY image ORDER BY ${INSTANCE_COLUMNS.slice(1).map(sqlIdent).join(', ')}) AS id,
                 'images/' || image AS image, {${attrs}} AS attributes, clicks / impressions AS ctr, impressions, clicks${withTruth}
@@ -254,16 +303,22 @@ export async function prepare(o: PrepareOptions, progress: Progress = silentProg
         }
       });
       await stage(stages, 'images', progress, images.length, async () => {
-        const dir = join(o.out, 'images');
+        const dir = join(outDir, 'images');
         mkdirSync(dir, { recursive: true });
         let next = 0;
         const worker = async () => {
           while (next < images.length) {
             const f = images[next++];
-            const src = join(o.images, f);
-            const img = sharp(readFileSync(src)).resize(o.imageSize, o.imageSize, { fit: 'fill' }).removeAlpha();
+            const path = join(o.images, f);
+            // The runtime's checks (a regular file, a raster format, a pixel limit), and the file
+            // named when it does not decode.
+            const { src } = await rasterSource(path, DEFAULT_MAX_PIXELS);
+            const img = sharp(src, { limitInputPixels: DEFAULT_MAX_PIXELS }).resize(o.imageSize, o.imageSize, { fit: 'fill' }).removeAlpha();
             const ext = extname(f).toLowerCase();
-            writeFileAtomic(join(dir, f), await (ext === '.png' ? img.png() : ext === '.webp' ? img.webp() : img.jpeg({ quality: 92 })).toBuffer());
+            const bytes = await (ext === '.png' ? img.png() : ext === '.webp' ? img.webp() : img.jpeg({ quality: 92 })).toBuffer().catch((e: Error) => {
+              throw new LogInputError(`${path}: not a decodable image (${e.message})`, { cause: e });
+            });
+            writeFileAtomic(join(dir, f), bytes);
             progress.step(next, images.length);
           }
         };
@@ -285,11 +340,10 @@ export async function prepare(o: PrepareOptions, progress: Progress = silentProg
       selection,
       stages,
     };
-    const reportDir = join(o.out, 'report');
     writeFileAtomic(join(reportDir, 'prepare.json'), JSON.stringify(report, null, 1) + '\n');
     files.push(join(reportDir, 'prepare.json'), ...(await writeInsights(reportDir, insights)));
     if (!o.reportsOnly) {
-      writeDatasetJson(o.out, {
+      writeDatasetJson(outDir, {
         auxSchema,
         target: 'ctr',
         splits: { train: 'train.jsonl', test: 'test.jsonl' },
@@ -299,7 +353,7 @@ export async function prepare(o: PrepareOptions, progress: Progress = silentProg
           counts: { raw: report.raw, rejected: report.rejected.total, kept: report.kept, split },
         },
       });
-      files.push(join(o.out, 'dataset.json'));
+      files.push(join(outDir, 'dataset.json'));
     }
     return { report, insights, files };
   } finally {
