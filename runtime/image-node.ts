@@ -1,11 +1,10 @@
 // Image files and buffers → size×size RGB bytes, with sharp (libvips). Everything that depends on
 // the image format (decoding, EXIF orientation, alpha, colour space) is settled here, so the
 // pixel maths in pixels.ts sees plain sRGB bytes.
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
 import type { Preprocessing } from './card.ts';
 import { M2fnInputError } from './errors.ts';
+import { readRegularFile } from './files.ts';
 import { toNCHW, type RawPixels } from './pixels.ts';
 
 /** A file path, or the encoded bytes of an image (JPEG, PNG, WebP, GIF, AVIF, TIFF, …). */
@@ -42,42 +41,11 @@ export const maxImageFileBytes = (maxPixels: number) => maxPixels * 8 + (16 << 2
 /** Raster formats accepted as input (sharp's names). SVG is not among them: see rasterSource. */
 const ACCEPTED_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'avif', 'heif', 'tiff'];
 
-const FILE_KIND: [keyof import('node:fs').Stats, string][] = [
-  ['isDirectory', 'a directory'], ['isFIFO', 'a FIFO'], ['isCharacterDevice', 'a character device'],
-  ['isBlockDevice', 'a block device'], ['isSocket', 'a socket'],
-];
-
-/**
- * Reads an image file, refusing anything but a regular file of at most `maxBytes` before reading.
- * Opened non-blocking, so a FIFO is refused at once instead of waiting forever for a writer; the
- * checks use the opened file's own stat, so a swapped path cannot slip past them.
- */
-export async function readImageFile(path: string, maxBytes: number, label = path): Promise<Buffer> {
-  const fail = (what: string, cause?: unknown): never => {
-    throw new M2fnInputError(`${label}: ${what}`, cause === undefined ? undefined : { cause });
-  };
-  const fh = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)).catch((e: NodeJS.ErrnoException) =>
-    fail(e.code === 'ENOENT' ? 'image file not found' : `cannot read image file (${e.message})`, e),
-  );
-  try {
-    const st = await fh.stat();
-    if (!st.isFile()) fail(`not a regular file (${FILE_KIND.find(([k]) => (st[k] as () => boolean).call(st))?.[1] ?? 'a special file'})`);
-    if (st.size === 0) fail('empty file, not an image');
-    if (st.size > maxBytes) fail(`file is ${st.size} bytes, more than the ${maxBytes}-byte limit for an image`);
-    const buf = Buffer.alloc(st.size);
-    let done = 0;
-    while (done < st.size) {
-      const { bytesRead } = await fh.read(buf, done, st.size - done, done);
-      if (bytesRead === 0) break; // shrank while being read: decoding the part read will fail clearly
-      done += bytesRead;
-    }
-    return buf.subarray(0, done);
-  } catch (e) {
-    if (e instanceof M2fnInputError) throw e;
-    return fail(`cannot read image file (${(e as Error).message})`, e);
-  } finally {
-    await fh.close();
-  }
+/** Reads an image file through readRegularFile, its problems as input errors naming `label`. */
+export function readImageFile(path: string, maxBytes: number, label = path): Promise<Buffer> {
+  return readRegularFile(path, maxBytes, (what, cause) => {
+    throw new M2fnInputError(`${label}: ${what === 'not found' ? 'image file not found' : what}`, cause === undefined ? undefined : { cause });
+  }, 'an image');
 }
 
 /**

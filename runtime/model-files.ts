@@ -2,10 +2,15 @@
 // truncated download or a card paired with another model's .onnx before ORT gives a less
 // telling parse error, or worse, runs the wrong weights.
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelCard } from './card.ts';
 import { validateCard } from './card-validate.ts';
+import { readRegularFile } from './files.ts';
+
+/** Size bounds: a card is a few KB; protobuf (so an ONNX file read whole) stops at 2 GiB. */
+const MAX_CARD_BYTES = 16 << 20;
+const MAX_ONNX_BYTES = 2 ** 31;
 
 export const MODEL_FILE = 'inference.onnx';
 export const CARD_FILE = 'inference.card.json';
@@ -27,9 +32,11 @@ export async function readModelFiles(location: string): Promise<ModelFiles> {
   const st = await stat(location).catch(() => null);
   if (!st) throw new Error(`model not found: ${location} does not exist`);
   const { onnxPath, cardPath } = modelPaths(location);
-  const cardText = await readFile(cardPath, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    throw new Error(e.code === 'ENOENT' ? `model card not found: ${cardPath}` : `cannot read model card ${cardPath}: ${e.message}`);
-  });
+  const cardText = (
+    await readRegularFile(cardPath, MAX_CARD_BYTES, (what, cause) => {
+      throw new Error(what === 'not found' ? `model card not found: ${cardPath}` : `cannot read model card ${cardPath}: ${what}`, { cause });
+    }, 'a model card')
+  ).toString('utf8');
   let json: unknown;
   try {
     json = JSON.parse(cardText);
@@ -37,9 +44,9 @@ export async function readModelFiles(location: string): Promise<ModelFiles> {
     throw new Error(`model card ${cardPath} is not valid JSON: ${(e as Error).message}`);
   }
   const card = validateCard(json, cardPath);
-  const onnx = await readFile(onnxPath).catch((e: NodeJS.ErrnoException) => {
-    throw new Error(e.code === 'ENOENT' ? `model file not found: ${onnxPath}` : `cannot read model file ${onnxPath}: ${e.message}`);
-  });
+  const onnx = await readRegularFile(onnxPath, MAX_ONNX_BYTES, (what, cause) => {
+    throw new Error(what === 'not found' ? `model file not found: ${onnxPath}` : `cannot read model file ${onnxPath}: ${what}`, { cause });
+  }, 'an ONNX model');
   const actual = createHash('sha256').update(onnx).digest('hex');
   if (actual !== card.sha256.toLowerCase()) {
     throw new Error(

@@ -9,6 +9,7 @@ import { parseAugment } from './train/augment.ts';
 import { parseSchedule } from './train/schedule.ts';
 import { train, type Validation } from './train/train.ts';
 import { configFromArgs, withModelOptions, type ModelArgs } from './model-options.ts';
+import { checkIntegerOption, LIMITS } from '../runtime/limits.ts';
 
 const argv = await withModelOptions(yargs(hideBin(process.argv)))
   .scriptName('ort-train')
@@ -63,10 +64,10 @@ try {
   const args = { ...(argv as unknown as ModelArgs), 'aux-schema': explicitSchema ? argv['aux-schema'] : join(argv.data, 'dataset.json#auxSchema') };
   const config = configFromArgs(args);
   const loss = checkLoss(argv.loss ?? defaultLoss(config), config.output);
-  for (const [flag, v] of [['epochs', argv.epochs], ['batch-size', argv['batch-size']]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new Error(`--${flag} must be a positive integer, got ${v}`);
-  }
-  if (argv['batch-size'] < 2) throw new Error('--batch-size must be at least 2 (batch statistics)');
+  if (!Number.isInteger(argv.epochs) || argv.epochs < 1) throw new Error(`--epochs must be a positive integer, got ${argv.epochs}`);
+  // At least 2: batch statistics; the upper bounds are the runtime's (runtime/limits.ts).
+  checkIntegerOption('--batch-size', argv['batch-size'], 2, LIMITS.batchSize);
+  if (argv.threads !== undefined) checkIntegerOption('--threads', argv.threads, 1, LIMITS.threads);
   if (!(argv.lr > 0)) throw new Error(`--lr must be positive, got ${argv.lr}`);
   if (argv.ema !== 0 && !(argv.ema > 0 && argv.ema < 1)) throw new Error(`--ema must be a decay between 0 and 1 (e.g. 0.998), or 0 for off; got ${argv.ema}`);
   const result = await train({

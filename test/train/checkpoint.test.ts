@@ -235,7 +235,7 @@ test('assertCompatible names differing config keys and missing or reshaped tenso
   const other = { ...CONFIG, lr: 3e-4, fusion: { cbn: [0, 1, 0, 0, 0], attention: true } };
   throwsMatching(
     () => assertCompatible(ck, configHash(other), shapes, path, other),
-    /checkpoint .*compat\.ckpt was written for another model config: "fusion", "lr" differ/,
+    /checkpoint .*compat\.ckpt was written for another model config: "fusion\.cbn" differs \(checkpoint \[1,0,0,0,0\], now \[0,1,0,0,0\]\); "lr" differs \(checkpoint 0\.0001, now 0\.0003\)/,
     'config keys',
   );
   throwsMatching(() => assertCompatible(ck, configHash(other), shapes, path), /another model config: config hash [0-9a-f]{12}… differs/, 'no config');

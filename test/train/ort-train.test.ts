@@ -150,7 +150,7 @@ test('bad input gives a clear error and overwrites nothing', () => {
 
   const other = run(out, ['--epochs', '1', '--resume', '--width', '0.25']);
   assert.is(other.status, 1);
-  assert.match(other.stderr, /written for another model config.*"model" differs/s);
+  assert.match(other.stderr, /written for another model config.*"model\.width" differs \(checkpoint 0\.125, now 0\.25\)/s);
   // Without the attribute cross the checkpoint's identity is what it was before the cross
   // existed, so those runs still resume; asking for the cross is another model.
   // The same holds for the CTR head (link identity) and checkpoints from before link existed.
@@ -159,7 +159,7 @@ test('bad input gives a clear error and overwrites nothing', () => {
   for (const later of [['--aux-cross', '1'], ['--link', 'logit']]) {
     const other = run(out, ['--epochs', '1', '--resume', ...later]);
     assert.is(other.status, 1);
-    assert.match(other.stderr, /written for another model config.*"model" differs/s);
+    assert.match(other.stderr, /written for another model config.*"model\.(auxCross|link)" differs \(checkpoint absent, now/s);
   }
 
   const refuse = run(out, ['--epochs', '1']);

@@ -1,11 +1,13 @@
 // The dataset manifest contract between the data pipeline and `ort-train`: a directory holding
 // dataset.json and one JSONL (or Parquet) file per split. `readManifest` checks every row and reports each
 // problem with file, line and reason; it never drops a row quietly.
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
-import { dirname, join, isAbsolute, normalize, sep } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { AuxAttribute, AuxSchema } from '../../runtime/schema.ts';
 import { writeFileAtomic } from './atomic.ts';
+import { escapesDir } from './paths.ts';
 
 export const DATASET_FORMAT = 'm2fn-dataset/1';
 export const HISTOGRAM_BINS = 10;
@@ -58,6 +60,11 @@ export function checkDatasetJson(file: string, v: unknown): string[] {
   if (v.format !== DATASET_FORMAT) p.push(`${file}: format must be "${DATASET_FORMAT}" (got ${JSON.stringify(v.format)})`);
   if (v.target !== 'ctr' && v.target !== 'histogram') p.push(`${file}: target must be "ctr" or "histogram" (got ${JSON.stringify(v.target)})`);
   if (!isObject(v.splits) || typeof v.splits.train !== 'string' || typeof v.splits.test !== 'string') p.push(`${file}: splits must name "train" and "test" files`);
+  else
+    for (const split of ['train', 'test'] as const) {
+      const why = escapesDir(v.splits[split] as string);
+      if (why) p.push(`${file}: split "${split}" path ${JSON.stringify(v.splits[split])} ${why}; it must stay inside the dataset directory`);
+    }
   if (!isObject(v.source)) p.push(`${file}: source must be an object`);
   const s = v.auxSchema;
   if (!isObject(s) || typeof s.name !== 'string' || !Array.isArray(s.attributes)) p.push(`${file}: auxSchema must have a name and an attributes array`);
@@ -91,7 +98,7 @@ export function checkRow(where: string, row: unknown, dataset: DatasetJson, imag
   if (!isObject(row)) return [`${where}: row is not a JSON object`];
   if (typeof row.id !== 'string' || row.id === '') p.push(`${where}: id must be a non-empty string`);
   if (typeof row.image !== 'string' || row.image === '') p.push(`${where}: image must be a path string`);
-  else if (isAbsolute(row.image) || normalize(row.image).split(sep).includes('..')) p.push(`${where}: image path "${row.image}" must stay inside the dataset directory`);
+  else if (escapesDir(row.image)) p.push(`${where}: image path "${row.image}" ${escapesDir(row.image)}; it must stay inside the dataset directory`);
   else if (!imageExists(row.image)) p.push(`${where}: image file "${row.image}" does not exist`);
   if (!isObject(row.attributes)) p.push(`${where}: attributes must be an object`);
   else {
@@ -112,6 +119,8 @@ export function checkRow(where: string, row: unknown, dataset: DatasetJson, imag
   };
   nonNegative('impressions', true);
   nonNegative('clicks', true);
+  // A CTR over no impressions is undefined, and a zero weight for every row makes training NaN.
+  if (row.impressions === 0) p.push(`${where}: impressions must be a positive integer (got 0): a row's CTR needs at least one impression`);
   if (typeof row.clicks === 'number' && typeof row.impressions === 'number' && row.clicks > row.impressions) p.push(`${where}: clicks (${row.clicks}) exceed impressions (${row.impressions})`);
   if (row.truth !== undefined && !(typeof row.truth === 'number' && row.truth >= 0 && row.truth <= 1)) p.push(`${where}: truth must be a number in [0, 1] (got ${JSON.stringify(row.truth)})`);
   if (dataset.target === 'ctr') {
@@ -203,10 +212,28 @@ async function parquetEntries(file: string): Promise<Entry[]> {
 }
 
 function splitFile(dir: string, split: SplitName) {
-  const dataset = readDatasetJson(dir);
+  const dataset = readDatasetJson(dir); // refuses split paths that leave `dir`
   const file = join(dir, dataset.splits[split]);
-  if (!existsSync(file)) throw new ManifestError([`${file}: split "${split}" file not found`]);
+  if (!existsSync(file) || !statSync(file).isFile()) throw new ManifestError([`${file}: split "${split}" file not found`]);
   return { dataset, file };
+}
+
+/**
+ * What identifies a dataset's content for resuming a run: sha256 of dataset.json and of each split
+ * file (and of an outside validation manifest), so a checkpoint is never resumed on other data.
+ * Images are named by the rows; their bytes are not hashed (the image cache checks those).
+ */
+export function datasetIdentity(dir: string, extraFiles: string[] = []): Record<string, string> {
+  const dataset = readDatasetJson(dir);
+  const hash = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+  const id: Record<string, string> = { dataset: hash(join(dir, 'dataset.json')) };
+  for (const split of ['train', 'test'] as const) {
+    const { file } = splitFile(dir, split);
+    id[split] = hash(file);
+  }
+  // A missing extra file is reported by its own reader, with its own message.
+  extraFiles.forEach((f, i) => (id[`extra${i}`] = existsSync(f) ? hash(f) : 'missing'));
+  return id;
 }
 
 function checkRows(dir: string, dataset: DatasetJson, split: SplitName, entries: Entry[]): LoadedSplit {

@@ -326,19 +326,33 @@ export function configHash(config: unknown): string {
   return createHash('sha256').update(canonicalJson(config), 'utf8').digest('hex');
 }
 
-/** Top-level keys whose values differ between two configs (both treated as objects). */
-function differingKeys(a: unknown, b: unknown): string[] {
-  const obj = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
-  const oa = obj(a);
-  const ob = obj(b);
-  const same = (x: unknown, y: unknown) => {
+/**
+ * Where two configs differ, as dotted paths to the innermost differing values with both values
+ * ("model.head.hidden" differs (checkpoint [32], now [64])): a nested change is named, not just
+ * its top-level key.
+ */
+function differences(a: unknown, b: unknown, at = ''): string[] {
+  const obj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const text = (v: unknown) => {
+    if (v === undefined) return 'absent';
     try {
-      return canonicalJson(x === undefined ? null : x) === canonicalJson(y === undefined ? null : y);
+      const t = canonicalJson(v);
+      return t.length > 60 ? `${t.slice(0, 57)}…` : t;
+    } catch {
+      return String(v);
+    }
+  };
+  if (obj(a) && obj(b)) {
+    return [...new Set([...Object.keys(a), ...Object.keys(b)])].sort().flatMap((k) => differences(a[k], b[k], at ? `${at}.${k}` : k));
+  }
+  const same = (() => {
+    try {
+      return canonicalJson(a === undefined ? null : a) === canonicalJson(b === undefined ? null : b);
     } catch {
       return false;
     }
-  };
-  return [...new Set([...Object.keys(oa), ...Object.keys(ob)])].filter((k) => !same(oa[k], ob[k])).sort();
+  })();
+  return same ? [] : [`"${at}" differs (checkpoint ${text(a)}, now ${text(b)})`];
 }
 
 /**
@@ -351,10 +365,10 @@ export function assertCompatible(ckpt: Checkpoint, hash: string, expected: Map<s
   if (ckpt.meta.configHash !== hash) {
     let detail: string;
     if (config !== undefined) {
-      const keys = differingKeys(ckpt.meta.config, config);
-      detail = keys.length
-        ? `${keys.map((k) => `"${k}"`).join(', ')} ${keys.length === 1 ? 'differs' : 'differ'}`
-        : `config hash ${ckpt.meta.configHash.slice(0, 12)}… ≠ ${hash.slice(0, 12)}…, though no top-level key differs (the hash was computed from something else)`;
+      const diffs = differences(ckpt.meta.config, config);
+      detail = diffs.length
+        ? `${diffs.slice(0, 8).join('; ')}${diffs.length > 8 ? `; and ${diffs.length - 8} more` : ''}`
+        : `config hash ${ckpt.meta.configHash.slice(0, 12)}… ≠ ${hash.slice(0, 12)}…, though no key differs (the hash was computed from something else)`;
     } else {
       detail = `config hash ${ckpt.meta.configHash.slice(0, 12)}… differs from ${hash.slice(0, 12)}…`;
     }

@@ -1,8 +1,8 @@
 // The training loop behind `ort-train`: epochs over a dataset manifest with per-epoch validation,
 // early stopping, best and last checkpoints, resume, a JSONL log, a learning curve, and a trained
 // inference.onnx with its card. Every output is written atomically.
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { writeInference } from '../../graph/export.ts';
 import type { ModelConfig } from '../../graph/models/config.ts';
 import { buildModel } from '../../graph/models/m2fn.ts';
@@ -15,6 +15,8 @@ import type { ExecutionProvider } from '../../runtime/execution.ts';
 import { HashingTextEncoder } from '../../runtime/hashing-text-encoder.ts';
 import type { TextEncoder } from '../../runtime/text.ts';
 import { assertCompatible, configHash, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.ts';
+import { datasetIdentity } from '../data/manifest.ts';
+import { lockRunDir } from './run-lock.ts';
 import { renderLearningCurve } from './curve.ts';
 import { augmenting, NO_AUGMENT, type Augment } from './augment.ts';
 import { WeightAverage } from './ema.ts';
@@ -92,7 +94,8 @@ const AVERAGE = 'average/';
 
 /**
  * What must match for a checkpoint to be resumed bit-for-bit. Options added after the format
- * appear only when in use, so runs started before they existed still resume.
+ * appear only when in use, so runs started before they existed still resume. `data` (the
+ * dataset's content hashes) is always there: a checkpoint from before it resumes no more.
  */
 function runIdentity(o: TrainOptions) {
   const model = {
@@ -100,10 +103,23 @@ function runIdentity(o: TrainOptions) {
     ...(o.config.auxCross ? {} : { auxCross: undefined, auxCrossAttributes: undefined }),
     ...(o.config.link === 'logit' ? {} : { link: undefined }),
   };
-  return { model, loss: o.loss, optimizer: o.optimizer, lr: o.lr, schedule: o.schedule, epochs: o.epochs, batchSize: o.batchSize, seed: o.seed, bnMomentum: o.bnMomentum, freezeBackboneEpochs: o.freezeBackboneEpochs, validation: o.validation, mode: o.mode, standardizeTargets: o.standardizeTargets, ...(o.augment && augmenting(o.augment) ? { augment: o.augment } : {}), ...(o.ema ? { ema: o.ema } : {}) };
+  const data = datasetIdentity(o.data, o.validation.kind === 'file' ? [resolve(o.validation.file)] : []);
+  return { data, model, loss: o.loss, optimizer: o.optimizer, lr: o.lr, schedule: o.schedule, epochs: o.epochs, batchSize: o.batchSize, seed: o.seed, bnMomentum: o.bnMomentum, freezeBackboneEpochs: o.freezeBackboneEpochs, validation: o.validation, mode: o.mode, standardizeTargets: o.standardizeTargets, ...(o.augment && augmenting(o.augment) ? { augment: o.augment } : {}), ...(o.ema ? { ema: o.ema } : {}) };
 }
 
+/** One run at a time per run directory (run-lock.ts); a directory this call created and left empty is removed. */
 export async function train(o: TrainOptions): Promise<TrainResult> {
+  const existed = existsSync(o.out);
+  const lock = lockRunDir(o.out);
+  try {
+    return await trainLocked(o);
+  } finally {
+    lock.release();
+    if (!existed && readdirSync(o.out).length === 0) rmdirSync(o.out);
+  }
+}
+
+async function trainLocked(o: TrainOptions): Promise<TrainResult> {
   const say = (s: string) => {
     if (!o.quiet) process.stderr.write(`${s}\n`);
   };
