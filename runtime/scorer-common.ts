@@ -182,6 +182,8 @@ export class ScorerCore<I, EP extends string> {
   async scoreMany(items: { image: I; attributes?: Attributes }[], opts: { batchSize?: number; concurrency?: number } = {}): Promise<Score[]> {
     this.assertOpen();
     if (!Array.isArray(items)) throw new M2fnInputError(`scoreMany expects an array of { image, attributes }`);
+    const notItem = items.findIndex((it) => typeof it !== 'object' || it === null || Array.isArray(it));
+    if (notItem >= 0) throw new M2fnInputError(`item #${notItem} must be an object { image, attributes }, got ${items[notItem] === null ? 'null' : typeof items[notItem]}`);
     const batchSize = opts.batchSize ?? 16;
     const concurrency = opts.concurrency ?? Math.min(4, this.platform.cores());
     checkBatchOptions(batchSize, concurrency);

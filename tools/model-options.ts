@@ -1,5 +1,5 @@
 // The model options shared by m2fn-build-graph and ort-train, and their mapping to a ModelConfig.
-import { readFileSync } from 'node:fs';
+import { readRegularFileSync } from '../runtime/files.ts';
 import type { Argv } from 'yargs';
 import { validateSchema } from '../runtime/attributes.ts';
 import { SCHEMA_PRESETS, type AuxSchema } from '../runtime/schema.ts';
@@ -78,12 +78,10 @@ export function loadSchema(spec: string): AuxSchema {
 }
 
 function readJson(file: string, spec: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new Error(`--aux-schema: "${spec}" is neither a preset (${Object.keys(SCHEMA_PRESETS).join(', ')}) nor a readable file`);
-  }
+  // A bounded regular file: a FIFO or /dev/zero named by mistake is refused, not waited on.
+  const text = readRegularFileSync(file, 16 << 20, (what) => {
+    throw new Error(`--aux-schema: "${spec}" is neither a preset (${Object.keys(SCHEMA_PRESETS).join(', ')}) nor a readable file (${file}: ${what})`);
+  }, 'a schema').toString('utf8');
   try {
     return JSON.parse(text);
   } catch (e) {

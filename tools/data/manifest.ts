@@ -8,6 +8,18 @@ import { dirname, join } from 'node:path';
 import type { AuxAttribute, AuxSchema } from '../../runtime/schema.ts';
 import { writeFileAtomic } from './atomic.ts';
 import { escapesDir } from './paths.ts';
+import { readRegularFileSync } from '../../runtime/files.ts';
+
+/** Bounds on what is read whole: dataset.json is small; a JSONL split must fit one JS string. */
+const MAX_DATASET_JSON_BYTES = 16 << 20;
+const MAX_JSONL_BYTES = 512 << 20;
+
+/** A manifest file's text, refused (as a ManifestError naming it) unless a regular file within `maxBytes`. */
+function readManifestText(file: string, maxBytes: number, missing: string): string {
+  return readRegularFileSync(file, maxBytes, (what) => {
+    throw new ManifestError([`${file}: ${what === 'not found' ? missing : what}`]);
+  }, 'a manifest file (large splits: use Parquet)').toString('utf8');
+}
 
 export const DATASET_FORMAT = 'm2fn-dataset/1';
 export const HISTOGRAM_BINS = 10;
@@ -136,10 +148,10 @@ export function checkRow(where: string, row: unknown, dataset: DatasetJson, imag
 
 export function readDatasetJson(dir: string): DatasetJson {
   const file = join(dir, 'dataset.json');
-  if (!existsSync(file)) throw new ManifestError([`${file}: not found (is "${dir}" a dataset directory?)`]);
+  const text = readManifestText(file, MAX_DATASET_JSON_BYTES, `not found (is "${dir}" a dataset directory?)`);
   let v: unknown;
   try {
-    v = JSON.parse(readFileSync(file, 'utf8'));
+    v = JSON.parse(text);
   } catch (e) {
     throw new ManifestError([`${file}: not valid JSON: ${(e as Error).message}`]);
   }
@@ -182,7 +194,7 @@ async function fileEntries(file: string): Promise<Entry[]> {
 }
 
 function jsonlEntries(file: string): Entry[] {
-  return readFileSync(file, 'utf8')
+  return readManifestText(file, MAX_JSONL_BYTES, 'file not found')
     .split('\n')
     .map((line, i) => ({ line, where: `${file}:${i + 1}` }))
     .filter((e) => e.line.trim() !== '')

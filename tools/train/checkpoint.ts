@@ -31,6 +31,7 @@ import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { OPEN_NONBLOCKING } from '../../runtime/files.ts';
 
 export const CHECKPOINT_FORMAT = 'm2fn-checkpoint/1';
 const MAGIC = Buffer.from('M2FNCKPT', 'ascii');
@@ -226,7 +227,7 @@ export function readCheckpoint(path: string): Checkpoint {
   if (!existsSync(path)) fail('file not found');
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    fd = openSync(path, OPEN_NONBLOCKING); // a FIFO is refused below, not waited on
   } catch (e) {
     return fail(`cannot open (${(e as Error).message})`);
   }
