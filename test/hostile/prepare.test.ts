@@ -7,14 +7,12 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { prepare, DEFAULT_PREPARE, type PrepareOptions } from '../../tools/data/prepare.ts';
-import { changes, sandbox, snapshot, thrown } from './sandbox.ts';
+import { changes, csvRow, HEADER, sandbox, snapshot, thrown } from './sandbox.ts';
 
 const box = sandbox('prepare');
 const world = join(box.dir, 'world');
 const images = join(world, 'images');
 const log = join(world, 'log.csv');
-export const HEADER = 'image,gender,age,month,weekday,hour,position,cate2,cate3,title,desc,ocr,domcol,clicked';
-export const csvRow = (image: string, title = 'Candy Match', clicked = 0) => `${image},1,3,5,2,10,1,1,8,${title},A casual game.,Tap to play,red,${clicked}`;
 
 test.before(async () => {
   mkdirSync(images, { recursive: true });

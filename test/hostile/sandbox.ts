@@ -74,3 +74,7 @@ export async function thrown(f: () => unknown): Promise<Error> {
   }
   throw new Error('expected an error, but the call returned normally');
 }
+
+/** A Real-Ad impression log's header and one valid row (for CSV cases). */
+export const HEADER = 'image,gender,age,month,weekday,hour,position,cate2,cate3,title,desc,ocr,domcol,clicked';
+export const csvRow = (image: string, title = 'Candy Match', clicked = 0) => `${image},1,3,5,2,10,1,1,8,${title},A casual game.,Tap to play,red,${clicked}`;

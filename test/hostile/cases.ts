@@ -1,0 +1,223 @@
+// The hostile-input harness's cases: one table per entry point, each row an input a careless or
+// hostile caller could give and the clear error (or outcome) expected. The harness
+// (harness.test.ts) runs every row under a time bound and checks that nothing outside the sandbox
+// was read or changed. To cover another entry point (the HTTP service of issue 18, say), add an
+// Entry name and rows whose `run` makes the request and throws on a refusal.
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { crc32, deflateSync } from 'node:zlib';
+import { load, dominantColour, type Scorer, type OcrEngine } from '../../runtime/index.ts';
+import { prepare, DEFAULT_PREPARE } from '../../tools/data/prepare.ts';
+import { loadManifest } from '../../tools/data/manifest.ts';
+import { SMALL_MODEL } from '../train/world.ts';
+
+export type Entry = 'runtime load' | 'runtime score' | 'runtime scoreMany' | 'extractors' | 'prepare' | 'ort-train' | 'm2fn-build-graph' | 'm2fn CLI';
+
+export interface Case {
+  entry: Entry;
+  name: string;
+  /** Throws on refusal; CLI rows throw CliFailure. */
+  run: () => Promise<unknown>;
+  /** The refusal expected (message pattern); null when the input must be accepted. */
+  error: RegExp | null;
+  /** Time bound in ms (default 10 s; a CLI pays for tsx and ONNX Runtime start-up). */
+  ms?: number;
+}
+
+/** A command that exited non-zero: its stderr is the error message. */
+export class CliFailure extends Error {
+  constructor(readonly status: number | null, readonly stderr: string, readonly signal: NodeJS.Signals | null) {
+    super(stderr.trim() || `exit ${status} (signal ${signal})`);
+  }
+}
+
+export function cli(bin: string, args: string[], ms = 60_000): Promise<string> {
+  const r = spawnSync(process.execPath, [`bin/${bin}.js`, ...args], { encoding: 'utf8', timeout: ms });
+  if (r.status !== 0) return Promise.reject(new CliFailure(r.status, r.stderr ?? '', r.signal));
+  return Promise.resolve(r.stdout);
+}
+
+/** The fixtures the rows use, made once inside the sandbox `dir`. */
+export interface Fixtures {
+  dir: string;
+  outside: string;
+  model: string;
+  scorer: Scorer;
+  ocr: OcrEngine;
+  png: Buffer;
+  fifo: string;
+  svgPath: string;
+  dataset: string;
+  world: { log: string; images: string };
+}
+
+/** A PNG whose header claims 60000×60000 pixels (3.6 gigapixels) and holds one row of image data. */
+export function pixelBombPng(): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc32(body), 8 + data.length);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(60_000, 0);
+  ihdr.writeUInt32BE(60_000, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(1 + 3 * 60_000))), chunk('IEND', Buffer.alloc(0))]);
+}
+
+const attrs = { colour: 'red', title: 'Buy now', price: 12 };
+
+export function cases(f: Fixtures): Case[] {
+  const score = (image: unknown, a: unknown = attrs) => f.scorer.score(image as never, a as never);
+  const datasetWith = (name: string, edit: (ds: Record<string, unknown>) => void, files: Record<string, string> = {}) => {
+    const dir = join(f.dir, `ds-${name}`);
+    cpSync(f.dataset, dir, { recursive: true, filter: (src) => !src.includes('/images') });
+    const ds = JSON.parse(readFileSync(join(dir, 'dataset.json'), 'utf8'));
+    edit(ds);
+    writeFileSync(join(dir, 'dataset.json'), JSON.stringify(ds));
+    for (const [k, v] of Object.entries(files)) writeFileSync(join(dir, k), v);
+    return dir;
+  };
+  const prep = (o: Partial<Parameters<typeof prepare>[0]>) =>
+    prepare({ ...DEFAULT_PREPARE, logs: [f.world.log], images: f.world.images, out: join(f.dir, 'prep-out'), minImpressions: 1, mergeBelow: 0, imageSize: 8, ...o });
+  const train = (args: string[]) => cli('ort-train', [...SMALL_MODEL, '--epochs', '1', '--schedule', 'constant', '--quiet', ...args]);
+  return [
+    // runtime load
+    { entry: 'runtime load', name: 'missing directory', run: () => load(join(f.dir, 'nope')), error: /model not found: .*nope does not exist/ },
+    { entry: 'runtime load', name: 'a FIFO as inference.onnx', run: async () => {
+      const dir = join(f.dir, 'fifo-model');
+      mkdirSync(dir);
+      cpSync(join(f.model, 'inference.card.json'), join(dir, 'inference.card.json'));
+      spawnSync('mkfifo', [join(dir, 'inference.onnx')]);
+      return load(dir);
+    }, error: /cannot read model file .*inference\.onnx: not a regular file \(a FIFO\)/, ms: 3_000 },
+    { entry: 'runtime load', name: 'card is not JSON', run: async () => {
+      const dir = join(f.dir, 'bad-card');
+      cpSync(f.model, dir, { recursive: true });
+      writeFileSync(join(dir, 'inference.card.json'), '{"format": ');
+      return load(dir);
+    }, error: /model card .* is not valid JSON/ },
+    { entry: 'runtime load', name: 'truncated inference.onnx', run: async () => {
+      const dir = join(f.dir, 'cut-model');
+      cpSync(f.model, dir, { recursive: true });
+      const bytes = readFileSync(join(dir, 'inference.onnx'));
+      writeFileSync(join(dir, 'inference.onnx'), bytes.subarray(0, bytes.length >> 1));
+      return load(dir);
+    }, error: /does not match its card .* truncated, corrupted or from another model/ },
+    { entry: 'runtime load', name: 'garbage ONNX with a matching card', run: async () => {
+      const dir = join(f.dir, 'garbage-model');
+      cpSync(f.model, dir, { recursive: true });
+      const junk = Buffer.from('not a protobuf at all, just text '.repeat(10));
+      const card = JSON.parse(readFileSync(join(dir, 'inference.card.json'), 'utf8'));
+      card.sha256 = (await import('node:crypto')).createHash('sha256').update(junk).digest('hex');
+      writeFileSync(join(dir, 'inference.onnx'), junk);
+      writeFileSync(join(dir, 'inference.card.json'), JSON.stringify(card));
+      return load(dir);
+    }, error: /cannot load ONNX model/ },
+    { entry: 'runtime load', name: 'threads 10^6', run: () => load(f.model, { threads: 1e6 }), error: /threads must be an integer in \[1, 1024\]/ },
+    { entry: 'runtime load', name: 'threads 0', run: () => load(f.model, { threads: 0 }), error: /threads must be an integer in \[1, 1024\]/ },
+
+    // runtime score
+    { entry: 'runtime score', name: 'null image', run: () => score(null), error: /image \(null\): expected a file path, Buffer or Uint8Array, got null/ },
+    { entry: 'runtime score', name: 'an object as image', run: () => score({ path: 'a.png' }), error: /expected a file path, Buffer or Uint8Array, got object/ },
+    { entry: 'runtime score', name: '/dev/zero', run: () => score('/dev/zero'), error: /\/dev\/zero: not a regular file \(a character device\)/, ms: 2_000 },
+    { entry: 'runtime score', name: 'a FIFO', run: () => score(f.fifo), error: /not a regular file \(a FIFO\)/, ms: 2_000 },
+    { entry: 'runtime score', name: 'a directory', run: () => score(f.dir), error: /not a regular file \(a directory\)/ },
+    { entry: 'runtime score', name: 'a path with a NUL byte', run: () => score('a\0b.png'), error: /cannot read/ },
+    { entry: 'runtime score', name: 'a missing file', run: () => score(join(f.dir, 'missing.png')), error: /missing\.png: image file not found/ },
+    { entry: 'runtime score', name: 'SVG with an href to a sibling, by path', run: () => score(f.svgPath), error: /SVG images are not accepted/ },
+    { entry: 'runtime score', name: 'SVG bytes', run: () => score(readFileSync(f.svgPath)), error: /SVG images are not accepted/ },
+    { entry: 'runtime score', name: 'truncated PNG', run: () => score(f.png.subarray(0, 40)), error: /not a decodable image/ },
+    { entry: 'runtime score', name: 'pixel bomb (60000² header)', run: () => score(pixelBombPng()), error: /too many pixels: 60000×60000/, ms: 2_000 },
+    { entry: 'runtime score', name: 'empty buffer', run: () => score(Buffer.alloc(0)), error: /empty buffer/ },
+    { entry: 'runtime score', name: '__proto__ attribute key', run: () => score(f.png, JSON.parse('{"__proto__": {"polluted": 1}, "colour": "red", "price": 1}')), error: /unknown attribute "__proto__"/ },
+    { entry: 'runtime score', name: 'NaN numeric attribute', run: () => score(f.png, { ...attrs, price: Number.NaN }), error: /"price" must be a finite number, got NaN/ },
+    { entry: 'runtime score', name: 'numeric attribute overflowing float32', run: () => score(f.png, { ...attrs, price: 1e300 }), error: /overflows float32/ },
+    { entry: 'runtime score', name: 'a string as numeric attribute', run: () => score(f.png, { ...attrs, price: '12' }), error: /"price" must be a finite number, got "12"/ },
+    { entry: 'runtime score', name: '1 MB title', run: () => score(f.png, { ...attrs, title: 'x'.repeat(1 << 20) }), error: /more than 100000 \(the limit on text length\)/ },
+    { entry: 'runtime score', name: 'attributes as a string', run: () => score(f.png, 'colour=red'), error: /attributes must be an object/ },
+    { entry: 'runtime score', name: 'a good image and attributes (accepted, finite)', run: async () => {
+      const s = (await score(f.png)) as { ctr: number };
+      if (!Number.isFinite(s.ctr)) throw new Error(`non-finite ctr ${s.ctr}`);
+    }, error: null },
+
+    // runtime scoreMany
+    { entry: 'runtime scoreMany', name: 'not an array', run: () => f.scorer.scoreMany({ length: 1 } as never), error: /scoreMany expects an array/ },
+    { entry: 'runtime scoreMany', name: 'a null item', run: () => f.scorer.scoreMany([{ image: f.png, attributes: attrs }, null as never]), error: /item #1 must be an object/ },
+    { entry: 'runtime scoreMany', name: 'a bad item among good ones is named by index', run: () => f.scorer.scoreMany([0, 1, 2, 3].map((i) => ({ image: i === 3 ? Buffer.from('junk') : f.png, attributes: attrs }))), error: /image #3 \(Buffer, 4 bytes\): not a decodable image/ },
+    { entry: 'runtime scoreMany', name: 'batchSize 10^9', run: () => f.scorer.scoreMany([], { batchSize: 1e9 }), error: /batchSize must be an integer in \[1, 4096\]/ },
+    { entry: 'runtime scoreMany', name: 'concurrency 0', run: () => f.scorer.scoreMany([], { concurrency: 0 }), error: /concurrency must be an integer in \[1, 64\]/ },
+    { entry: 'runtime scoreMany', name: 'NaN tensors via scoreTensors', run: () => f.scorer.scoreTensors(new Float32Array(3 * 64).fill(Number.NaN), new Float32Array(8), 1), error: /image tensor is not finite/ },
+
+    // extractors
+    { entry: 'extractors', name: 'dominantColour of a FIFO', run: () => dominantColour(f.fifo), error: /not a regular file \(a FIFO\)/, ms: 2_000 },
+    { entry: 'extractors', name: 'dominantColour of an SVG path', run: () => dominantColour(f.svgPath), error: /SVG images are not accepted/ },
+    { entry: 'extractors', name: 'dominantColour of null', run: () => dominantColour(null as never), error: /expected a file path, Buffer or Uint8Array/ },
+    { entry: 'extractors', name: 'dominantColour of a pixel bomb', run: () => dominantColour(pixelBombPng()), error: /too many pixels/, ms: 2_000 },
+    { entry: 'extractors', name: 'OCR of an SVG path', run: () => f.ocr.read(f.svgPath), error: /SVG images are not accepted/ },
+    { entry: 'extractors', name: 'OCR of /dev/zero', run: () => f.ocr.read('/dev/zero'), error: /not a regular file/, ms: 2_000 },
+    { entry: 'm2fn CLI', name: 'm2fn colour on an SVG named .png', run: async () => {
+      const dir = join(f.dir, 'disguised');
+      mkdirSync(dir);
+      cpSync(f.svgPath, join(dir, 'ad.png'));
+      return cli('m2fn', ['colour', dir]);
+    }, error: /ad\.png: SVG images are not accepted/, ms: 30_000 },
+
+    // prepare
+    { entry: 'prepare', name: '--out is the images directory', run: () => prep({ out: f.world.images }), error: /overlaps its input images directory/ },
+    { entry: 'prepare', name: '--out is a file', run: () => prep({ out: f.world.log }), error: /overlaps its input log|exists and is not a directory/ },
+    { entry: 'prepare', name: 'missing log', run: () => prep({ logs: [join(f.dir, 'none.csv')] }), error: /none\.csv: log file not found/ },
+    { entry: 'prepare', name: 'a two-character CSV escape', run: () => prep({ csv: { escape: '\\\\' } }), error: /CSV escape must be one character/ },
+    { entry: 'prepare', name: 'image size 100000', run: () => prep({ imageSize: 100_000 }), error: /image size must be an integer in \[8, 4096\]/ },
+    { entry: 'prepare', name: 'an SVG among the images', run: async () => {
+      const images = join(f.dir, 'svg-images');
+      mkdirSync(images);
+      writeFileSync(join(images, 'a.png'), f.png);
+      cpSync(f.svgPath, join(images, 'b.png'));
+      return prep({ images, out: join(f.dir, 'prep-svg') });
+    }, error: /b\.png: SVG images are not accepted/ },
+    { entry: 'prepare', name: 'a FIFO among the images', run: async () => {
+      const images = join(f.dir, 'fifo-images');
+      mkdirSync(images);
+      writeFileSync(join(images, 'a.png'), f.png);
+      spawnSync('mkfifo', [join(images, 'b.png')]);
+      return prep({ images, out: join(f.dir, 'prep-fifo') });
+    }, error: /b\.png: not a regular file \(a FIFO\)/, ms: 5_000 },
+    { entry: 'prepare', name: 'm2fn prepare with an empty --csv-quote', run: () => cli('m2fn', ['prepare', '--log', f.world.log, '--images', f.world.images, '--out', join(f.dir, 'cli-out'), '--csv-quote', '', '--quiet']), error: /CSV quote must be one character/, ms: 30_000 },
+
+    // ort-train
+    { entry: 'ort-train', name: 'missing dataset', run: () => train(['--data', join(f.dir, 'no-data'), '--out', join(f.dir, 'run-x')]), error: /dataset\.json: not found/, ms: 30_000 },
+    { entry: 'ort-train', name: 'dataset.json not JSON', run: () => {
+      const dir = datasetWith('notjson', () => {});
+      writeFileSync(join(dir, 'dataset.json'), '{ nope');
+      return train(['--data', dir, '--out', join(f.dir, 'run-x')]);
+    }, error: /dataset\.json(#auxSchema)?: not valid JSON/, ms: 30_000 },
+    { entry: 'ort-train', name: 'split path into the outside directory', run: () => train(['--data', datasetWith('escape', (d) => ((d.splits as Record<string, string>).train = '../../outside/secret.jsonl')), '--out', join(f.dir, 'run-x')]), error: /must stay inside the dataset directory/, ms: 30_000 },
+    { entry: 'ort-train', name: 'a FIFO as the train split', run: () => {
+      const dir = datasetWith('fifo', () => {});
+      spawnSync('rm', [join(dir, 'train.jsonl')]);
+      spawnSync('mkfifo', [join(dir, 'train.jsonl')]);
+      return train(['--data', dir, '--out', join(f.dir, 'run-x')]);
+    }, error: /train\.jsonl: split "train" file not found/, ms: 30_000 },
+    { entry: 'ort-train', name: '--threads 0', run: () => train(['--data', f.dataset, '--out', join(f.dir, 'run-x'), '--threads', '0']), error: /--threads must be an integer in \[1, 1024\]/, ms: 30_000 },
+    { entry: 'ort-train', name: 'a run directory locked by a live process', run: () => {
+      const out = join(f.dir, 'run-locked');
+      mkdirSync(out);
+      writeFileSync(join(out, '.run.lock'), JSON.stringify({ pid: process.pid, host: hostname(), startedAt: 'now' }));
+      return train(['--data', f.dataset, '--out', out]);
+    }, error: new RegExp(`is in use by process ${process.pid}`), ms: 30_000 },
+    { entry: 'ort-train', name: '--resume with nothing to resume', run: () => train(['--data', f.dataset, '--out', join(f.dir, 'run-empty'), '--resume']), error: /--resume: no checkpoint at/, ms: 30_000 },
+
+    // m2fn-build-graph
+    { entry: 'm2fn-build-graph', name: '--size 0', run: () => cli('m2fn-build-graph', ['--size', '0', '--out', join(f.dir, 'g')]), error: /size 0 must be an integer of at least 32/, ms: 30_000 },
+    { entry: 'm2fn-build-graph', name: '--aux-schema a FIFO', run: () => cli('m2fn-build-graph', ['--aux-schema', f.fifo, '--out', join(f.dir, 'g')]), error: /not a regular file \(a FIFO\)/, ms: 30_000 },
+    { entry: 'm2fn-build-graph', name: '--aux-schema a missing file', run: () => cli('m2fn-build-graph', ['--aux-schema', join(f.dir, 'none.json'), '--out', join(f.dir, 'g')]), error: /neither a preset .* nor a readable file \(.*none\.json: not found\)/, ms: 30_000 },
+    { entry: 'ort-train', name: 'the manifest reader on a dataset whose schema is broken', run: () => loadManifest(datasetWith('schema', (d) => ((d.auxSchema as { attributes: unknown[] }).attributes = [{ name: 'x', kind: 'categorical', levels: [] }])), 'train'), error: /categorical attribute "x" needs a non-empty string array of levels/ },
+  ];
+}
+
