@@ -5,6 +5,7 @@
 // fetching, hashing and image decoding are the browser's own (runtime/web/). No Node APIs, no
 // graph/ or tools/ (test/web/boundaries.test.ts follows every import from here).
 import * as ort from 'onnxruntime-web';
+import { checkIntegerOption, LIMITS } from './limits.ts';
 import type { ModelCard } from './card.ts';
 import type { Attributes } from './attributes.ts';
 import type { Score } from './results.ts';
@@ -67,9 +68,7 @@ export async function loadWeb(source: WebModelSource, opts: WebLoadOptions = {})
   if (!WEB_EXECUTION_PROVIDERS.includes(ep)) {
     throw new Error(`unknown execution provider ${JSON.stringify(ep)}; use one of ${WEB_EXECUTION_PROVIDERS.join(', ')}`);
   }
-  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads > 0)) {
-    throw new Error(`threads must be a positive integer, got ${opts.threads}`);
-  }
+  if (opts.threads !== undefined) checkIntegerOption('threads', opts.threads, 1, LIMITS.threads);
   const { card, modelLabel, onnx } = await readWebModel(source);
   const encoder = pickTextEncoder(card, opts.textEncoder);
   if (opts.wasmPaths !== undefined) ort.env.wasm.wasmPaths = opts.wasmPaths;
