@@ -211,6 +211,7 @@ export function cases(f: Fixtures): Case[] {
       writeFileSync(join(out, '.run.lock'), JSON.stringify({ pid: process.pid, host: hostname(), startedAt: 'now' }));
       return train(['--data', f.dataset, '--out', out]);
     }, error: new RegExp(`is in use by process ${process.pid}`), ms: 30_000 },
+    { entry: 'ort-train', name: '--out inside --data', run: () => train(['--data', f.dataset, '--out', join(f.dataset, 'run')]), error: /overlaps its input --data/, ms: 30_000 },
     { entry: 'ort-train', name: '--resume with nothing to resume', run: () => train(['--data', f.dataset, '--out', join(f.dir, 'run-empty'), '--resume']), error: /--resume: no checkpoint at/, ms: 30_000 },
 
     // m2fn-build-graph

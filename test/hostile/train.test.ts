@@ -88,7 +88,7 @@ test('item 7: split paths outside the dataset directory are refused before they 
       assert.match(e.message, /split "train" path .* must stay inside the dataset directory/);
       assert.not.match(e.message, SENTINEL);
     }
-    const r = train(['--data', dir, '--out', join(dir, 'run')]);
+    const r = train(['--data', dir, '--out', `${dir}-run`]);
     assert.is(r.status, 1);
     assert.match(r.stderr, /must stay inside the dataset directory/);
     assert.not.match(r.stderr, SENTINEL);
@@ -116,7 +116,7 @@ test('item 9: rows with zero impressions are a named manifest problem, not "trai
   writeFileSync(join(dir, 'train.jsonl'), rows.map((r) => JSON.stringify({ ...r, impressions: 0, clicks: 0 })).join('\n') + '\n');
   const e = await thrown(() => loadManifest(dir, 'train'));
   assert.match(e.message, /train\.jsonl:1: impressions must be a positive integer \(got 0\)/);
-  const r = train(['--data', dir, '--out', join(dir, 'run')]);
+  const r = train(['--data', dir, '--out', `${dir}-run`]);
   assert.is(r.status, 1);
   assert.not.match(r.stderr, /diverged/);
   assert.match(r.stderr, /impressions must be a positive integer/);

@@ -164,8 +164,7 @@ function checkOptions(o: PrepareOptions): void {
   if (o.threads !== undefined) int('threads', o.threads, 1, LIMITS.threads);
   if (o.logs.some((l) => !/\.parquet$/i.test(l))) csvDialect(o.logs, o.csv);
   const inputs = [...o.logs.map((path) => ({ name: 'log', path })), { name: 'images directory', path: o.images }, ...(o.truth ? [{ name: 'truth file', path: o.truth }] : [])];
-  const target = o.reportsOnly ? join(o.out, 'report') : o.out;
-  assertDisjoint('prepare', o.reportsOnly ? target : o.out, inputs, (m) => new LogInputError(m));
+  assertDisjoint('prepare', outputTarget(o), inputs, (m) => new LogInputError(m));
   if (existsSync(o.out)) {
     if (!statSync(o.out).isDirectory()) throw bad(`--out ${o.out} exists and is not a directory`);
     const foreign = o.reportsOnly ? [] : readdirSync(o.out).filter((f) => !PREPARE_OUTPUTS.has(f));
@@ -175,18 +174,25 @@ function checkOptions(o: PrepareOptions): void {
   }
 }
 
+/** The directory prepare replaces whole: the dataset, or with reportsOnly just its report folder. */
+const outputTarget = (o: PrepareOptions) => (o.reportsOnly ? join(o.out, 'report') : o.out);
+
 export async function prepare(o: PrepareOptions, progress: Progress = silentProgress): Promise<PrepareResult> {
   checkOptions(o);
   const knownImages = imageFilesIn(o.images);
   // Everything is written into a staging directory that replaces the output only when complete:
   // a failure at any stage leaves the previous output (or none), never half a dataset. With
   // reportsOnly the staged unit is the report folder, so a dataset beside it is left alone.
-  const target = o.reportsOnly ? join(o.out, 'report') : o.out;
-  const { result, stage } = await produceDirAtomic(target, async (dir) => ({ result: await prepareInto(o, o.reportsOnly ? o.out : dir, o.reportsOnly ? dir : join(dir, 'report'), knownImages, progress), stage: dir }));
-  const moved = (f: string) => join(target, relative(stage, f));
-  return { ...result, files: result.files.map(moved) };
+  const target = outputTarget(o);
+  let stage = '';
+  const result = await produceDirAtomic(target, (dir) => {
+    stage = dir;
+    return prepareInto(o, dir, o.reportsOnly ? dir : join(dir, 'report'), knownImages, progress);
+  });
+  return { ...result, files: result.files.map((f) => join(target, relative(stage, f))) };
 }
 
+/** The stages, writing the dataset into `outDir` and the reports into `reportDir` (both staged). */
 async function prepareInto(o: PrepareOptions, outDir: string, reportDir: string, knownImages: string[], progress: Progress): Promise<PrepareResult> {
   const stages: PrepareReport['stages'] = {};
   const files: string[] = [];

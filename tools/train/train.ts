@@ -16,6 +16,7 @@ import { HashingTextEncoder } from '../../runtime/hashing-text-encoder.ts';
 import type { TextEncoder } from '../../runtime/text.ts';
 import { assertCompatible, configHash, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.ts';
 import { datasetIdentity } from '../data/manifest.ts';
+import { assertDisjoint } from '../data/paths.ts';
 import { lockRunDir } from './run-lock.ts';
 import { renderLearningCurve } from './curve.ts';
 import { augmenting, NO_AUGMENT, type Augment } from './augment.ts';
@@ -109,6 +110,9 @@ function runIdentity(o: TrainOptions) {
 
 /** One run at a time per run directory (run-lock.ts); a directory this call created and left empty is removed. */
 export async function train(o: TrainOptions): Promise<TrainResult> {
+  // A run writes only in `out`, which must not overlap what it reads.
+  const inputs = [{ name: '--data', path: o.data }, ...(o.validation.kind === 'file' ? [{ name: '--validation file', path: o.validation.file }] : []), ...(o.pretrained ? [{ name: '--pretrained', path: o.pretrained }] : [])];
+  assertDisjoint('ort-train', o.out, inputs, (m) => new Error(m));
   const existed = existsSync(o.out);
   const lock = lockRunDir(o.out);
   try {
