@@ -233,10 +233,9 @@ function splitFile(dir: string, split: SplitName) {
 /**
  * What identifies a dataset's content for resuming a run: sha256 of dataset.json and of each split
  * file (and of an outside validation manifest), so a checkpoint is never resumed on other data.
- * Images are named by the rows; their bytes are not hashed (the image cache checks those).
+ * Images are named by the rows; their bytes are not hashed.
  */
 export function datasetIdentity(dir: string, extraFiles: string[] = []): Record<string, string> {
-  const dataset = readDatasetJson(dir);
   const hash = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
   const id: Record<string, string> = { dataset: hash(join(dir, 'dataset.json')) };
   for (const split of ['train', 'test'] as const) {
