@@ -112,8 +112,8 @@ export function attributeOffsets(schema: AuxSchema): number[] {
  *   a non-number (strings included), a non-finite number, or one that overflows float32 once
  *   standardised is an error.
  * - text: encoded by `encoder`; a missing, `null` or blank string gives a zero vector, which is
- *   what "no text" meant in training. A non-string, or one over LIMITS.textChars, is an error. The encoder's `dim` must equal
- *   the attribute's `dim`.
+ *   what "no text" meant in training. A non-string, or one over LIMITS.textChars, is an error.
+ *   The encoder's `dim` must equal the attribute's `dim`.
  * - a key that is not in the schema is an error (it is almost always a typo), naming the key and
  *   listing the known ones.
  */

@@ -11,6 +11,7 @@ import { crc32, deflateSync } from 'node:zlib';
 import { load, dominantColour, type Scorer, type OcrEngine } from '../../runtime/index.ts';
 import { prepare, DEFAULT_PREPARE } from '../../tools/data/prepare.ts';
 import { loadManifest } from '../../tools/data/manifest.ts';
+import { buildAvaDataset } from '../../tools/data/ava.ts';
 import { SMALL_MODEL } from '../train/world.ts';
 
 export type Entry = 'runtime load' | 'runtime score' | 'runtime scoreMany' | 'extractors' | 'prepare' | 'ort-train' | 'm2fn-build-graph' | 'm2fn CLI';
@@ -188,6 +189,13 @@ export function cases(f: Fixtures): Case[] {
       spawnSync('mkfifo', [join(images, 'b.png')]);
       return prep({ images, out: join(f.dir, 'prep-fifo') });
     }, error: /b\.png: not a regular file \(a FIFO\)/, ms: 5_000 },
+    { entry: 'prepare', name: 'm2fn ava with --out the images directory', run: async () => {
+      const ava = join(f.dir, 'AVA.txt');
+      const tags = join(f.dir, 'tags.txt');
+      writeFileSync(ava, '1 953619 0 1 5 17 38 36 15 6 5 1 1 0 0 1396\n');
+      writeFileSync(tags, '1 Abstract\n');
+      return buildAvaDataset({ ava, tags, images: f.world.images, out: f.world.images, testFraction: 0.2, seed: 1, imageExtension: 'png' });
+    }, error: /m2fn ava: the output .* overlaps its input images directory/ },
     { entry: 'prepare', name: 'm2fn prepare with an empty --csv-quote', run: () => cli('m2fn', ['prepare', '--log', f.world.log, '--images', f.world.images, '--out', join(f.dir, 'cli-out'), '--csv-quote', '', '--quiet']), error: /CSV quote must be one character/, ms: 30_000 },
 
     // ort-train

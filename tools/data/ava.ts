@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, lstatSync } from 'nod
 import { join, resolve } from 'node:path';
 import { AVA_SCHEMA } from '../../runtime/schema.ts';
 import { writeFileAtomic } from './atomic.ts';
+import { assertDisjoint } from './paths.ts';
 import { toJsonl, writeDatasetJson, type DatasetRow } from './manifest.ts';
 import { mix32 } from '../../runtime/extract/rng.ts';
 
@@ -94,6 +95,7 @@ export interface AvaReport {
 export function buildAvaDataset(o: AvaOptions): AvaReport {
   for (const [what, p] of [['AVA.txt', o.ava], ['tags.txt', o.tags]] as const) if (!existsSync(p)) throw new Error(`${p}: ${what} not found`);
   if (!existsSync(o.images)) throw new Error(`${o.images}: images directory not found`);
+  assertDisjoint('m2fn ava', o.out, [{ name: 'AVA.txt', path: o.ava }, { name: 'tags.txt', path: o.tags }, { name: 'images directory', path: o.images }], (m) => new Error(m));
   const rows = parseAvaTxt(readFileSync(o.ava, 'utf8'), o.ava);
   const tags = parseTags(readFileSync(o.tags, 'utf8'), o.tags);
   const rejected: AvaReport['rejected'] = { image_missing: { count: 0, examples: [] }, no_votes: { count: 0, examples: [] } };
