@@ -63,17 +63,29 @@ export const NO_TEXT: TextEncoder = {
   },
 };
 
-/** Runs `fn` over `items` with at most `limit` in flight, results in input order. */
+/**
+ * Runs `fn` over `items` with at most `limit` in flight, results in input order. On a failure no
+ * new item starts, and every call in flight settles before the first error is thrown: nothing is
+ * still writing (into a batch buffer, a staging directory) once the caller handles it.
+ */
 export async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !failed) {
       const i = next++;
-      out[i] = await fn(items[i], i);
+      try {
+        out[i] = await fn(items[i], i);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const settled = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const refused = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (refused) throw refused.reason;
   return out;
 }
 

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { createOcr, load, M2fnInputError } from '../../runtime/index.ts';
@@ -82,6 +82,11 @@ test('every case: a clear error (or acceptance), in time, nothing outside read o
       else if (!c.error.test(message)) failures.push(`${label}: error does not match ${c.error}: ${message.slice(0, 300)}`);
     }
     if (message.includes(SENTINEL)) failures.push(`${label}: the error quotes a sentinel file outside the sandbox`);
+    // A refused run leaves no staging or temp files behind (checked after its stragglers had time to write).
+    await new Promise((r) => setTimeout(r, 50));
+    const leftovers = readdirSync(f.dir).filter((n) => n.includes('.tmp-'));
+    if (leftovers.length) failures.push(`${label}: left ${leftovers.join(', ')} behind`);
+    leftovers.forEach((n) => rmSync(join(f.dir, n), { recursive: true, force: true }));
     protectedDirs.forEach((d, i) => {
       const changed = changes(before[i], snapshot(d));
       if (changed.length) failures.push(`${label}: ${d} changed: ${changed.slice(0, 3).join('; ')}`);

@@ -19,6 +19,7 @@ import { produceAtomic, produceDirAtomic, writeFileAtomic } from './atomic.ts';
 import { assertDisjoint } from './paths.ts';
 import { DEFAULT_MAX_PIXELS, rasterSource } from '../../runtime/image-node.ts';
 import { checkIntegerOption, LIMITS } from '../../runtime/limits.ts';
+import { mapBounded } from '../../runtime/scorer-common.ts';
 import { writeDatasetJson } from './manifest.ts';
 import { silentProgress, type Progress } from './progress.ts';
 import { mix32 } from '../../runtime/extract/rng.ts';
@@ -311,24 +312,20 @@ async function prepareInto(o: PrepareOptions, outDir: string, reportDir: string,
       await stage(stages, 'images', progress, images.length, async () => {
         const dir = join(outDir, 'images');
         mkdirSync(dir, { recursive: true });
-        let next = 0;
-        const worker = async () => {
-          while (next < images.length) {
-            const f = images[next++];
-            const path = join(o.images, f);
-            // The runtime's checks (a regular file, a raster format, a pixel limit), and the file
-            // named when it does not decode.
-            const { src } = await rasterSource(path, DEFAULT_MAX_PIXELS);
-            const img = sharp(src, { limitInputPixels: DEFAULT_MAX_PIXELS }).resize(o.imageSize, o.imageSize, { fit: 'fill' }).removeAlpha();
-            const ext = extname(f).toLowerCase();
-            const bytes = await (ext === '.png' ? img.png() : ext === '.webp' ? img.webp() : img.jpeg({ quality: 92 })).toBuffer().catch((e: Error) => {
-              throw new LogInputError(`${path}: not a decodable image (${e.message})`, { cause: e });
-            });
-            writeFileAtomic(join(dir, f), bytes);
-            progress.step(next, images.length);
-          }
-        };
-        await Promise.all(Array.from({ length: 4 }, worker));
+        let done = 0;
+        await mapBounded(images, 4, async (f) => {
+          const path = join(o.images, f);
+          // The runtime's checks (a regular file, a raster format, a pixel limit), and the file
+          // named when it does not decode.
+          const { src } = await rasterSource(path, DEFAULT_MAX_PIXELS);
+          const img = sharp(src, { limitInputPixels: DEFAULT_MAX_PIXELS }).resize(o.imageSize, o.imageSize, { fit: 'fill' }).removeAlpha();
+          const ext = extname(f).toLowerCase();
+          const bytes = await (ext === '.png' ? img.png() : ext === '.webp' ? img.webp() : img.jpeg({ quality: 92 })).toBuffer().catch((e: Error) => {
+            throw new LogInputError(`${path}: not a decodable image (${e.message})`, { cause: e });
+          });
+          writeFileAtomic(join(dir, f), bytes);
+          progress.step(++done, images.length);
+        });
       });
     }
 
