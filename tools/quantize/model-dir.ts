@@ -1,0 +1,54 @@
+// `m2fn quantize`: a trained (float32) model directory in, an int8 QDQ model directory out —
+// inference.onnx and its card, which records the precision and the calibration. The source
+// directory is only read; the output files are written atomically.
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import onnxProto from 'onnx-proto';
+import type { ModelCard } from '../../runtime/card.ts';
+import { CARD_FILE, MODEL_FILE, readModelFiles } from '../../runtime/model-files.ts';
+import { writeFileAtomic } from '../data/atomic.ts';
+import { calibrate, type CalibrationOptions } from './calibrate.ts';
+import { planQuantization, quantize, type QuantizeOptions } from './qdq.ts';
+
+const { onnx } = onnxProto;
+
+export interface QuantizeModelOptions extends CalibrationOptions, QuantizeOptions {}
+
+export interface QuantizedModel {
+  onnxPath: string;
+  cardPath: string;
+  card: ModelCard;
+  bytes: number;
+  convs: number;
+  tensors: number;
+}
+
+export async function quantizeModelDir(modelDir: string, dataDir: string, outDir: string, o: QuantizeModelOptions = {}): Promise<QuantizedModel> {
+  if (resolve(outDir) === resolve(modelDir)) throw new Error(`quantize: the output directory ${outDir} is the model directory; choose another (the float model is kept)`);
+  const files = await readModelFiles(modelDir);
+  if (files.card.precision) throw new Error(`quantize: ${files.onnxPath} is already quantized (${files.card.precision.weights}); quantize its float32 source instead`);
+  const model = onnx.ModelProto.decode(files.onnx);
+  const plan = planQuantization(model);
+  const cal = await calibrate(model, files.card, plan, dataDir, o);
+  const bytes = onnx.ModelProto.encode(quantize(model, plan, cal.ranges, o)).finish();
+  const card: ModelCard = {
+    ...files.card,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    precision: {
+      format: 'QDQ',
+      weights: 'int8',
+      weightBits: o.weightBits ?? 8,
+      weightScales: 'per-channel',
+      activations: 'uint8',
+      quantized: `${plan.convs.length} Conv+Relu (${plan.convs.join(', ')}) and the MaxPools between them`,
+      float: 'everything else: the first conv and conditional batch norm, the attention (its convs and softmax), the tanh fusion and the head',
+      calibration: { dataset: dataDir, split: cal.split, rows: cal.rows, method: 'minmax' },
+      sourceSha256: files.card.sha256,
+    },
+  };
+  const onnxPath = join(outDir, MODEL_FILE);
+  const cardPath = join(outDir, CARD_FILE);
+  writeFileAtomic(onnxPath, bytes);
+  writeFileAtomic(cardPath, JSON.stringify(card, null, 2) + '\n');
+  return { onnxPath, cardPath, card, bytes: bytes.length, convs: plan.convs.length, tensors: plan.tensors.length };
+}
