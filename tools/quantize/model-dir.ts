@@ -8,6 +8,7 @@ import type { ModelCard } from '../../runtime/card.ts';
 import { CARD_FILE, MODEL_FILE, readModelFiles } from '../../runtime/model-files.ts';
 import { writeFileAtomic } from '../data/atomic.ts';
 import { calibrate, type CalibrationOptions } from './calibrate.ts';
+import { foldConvAffine } from './fold.ts';
 import { planQuantization, quantize, type QuantizeOptions } from './qdq.ts';
 
 const { onnx } = onnxProto;
@@ -21,6 +22,8 @@ export interface QuantizedModel {
   bytes: number;
   convs: number;
   tensors: number;
+  /** Batch norm and per-channel scale/shift ops folded into conv weights first. */
+  folded: number;
 }
 
 export async function quantizeModelDir(modelDir: string, dataDir: string, outDir: string, o: QuantizeModelOptions = {}): Promise<QuantizedModel> {
@@ -28,6 +31,7 @@ export async function quantizeModelDir(modelDir: string, dataDir: string, outDir
   const files = await readModelFiles(modelDir);
   if (files.card.precision) throw new Error(`quantize: ${files.onnxPath} is already quantized (${files.card.precision.weights}); quantize its float32 source instead`);
   const model = onnx.ModelProto.decode(files.onnx);
+  const folded = foldConvAffine(model); // VGG-BN: Conv → BN → γ → β → Relu becomes Conv → Relu
   const plan = planQuantization(model);
   const cal = await calibrate(model, files.card, plan, dataDir, o);
   const bytes = onnx.ModelProto.encode(quantize(model, plan, cal.ranges, o)).finish();
@@ -40,7 +44,7 @@ export async function quantizeModelDir(modelDir: string, dataDir: string, outDir
       weightBits: o.weightBits ?? 8,
       weightScales: 'per-channel',
       activations: 'uint8',
-      quantized: `${plan.convs.length} Conv+Relu (${plan.convs.join(', ')}) and the MaxPools between them`,
+      quantized: `${plan.convs.length} Conv+Relu (${plan.convs.join(', ')}) and the MaxPools between them${folded ? `; ${folded} batch-norm and per-channel affine ops folded into the conv weights first` : ''}`,
       float: 'everything else: the first conv and conditional batch norm, the attention (its convs and softmax), the tanh fusion and the head',
       calibration: { dataset: dataDir, split: cal.split, rows: cal.rows, method: 'minmax' },
       sourceSha256: files.card.sha256,
@@ -50,5 +54,5 @@ export async function quantizeModelDir(modelDir: string, dataDir: string, outDir
   const cardPath = join(outDir, CARD_FILE);
   writeFileAtomic(onnxPath, bytes);
   writeFileAtomic(cardPath, JSON.stringify(card, null, 2) + '\n');
-  return { onnxPath, cardPath, card, bytes: bytes.length, convs: plan.convs.length, tensors: plan.tensors.length };
+  return { onnxPath, cardPath, card, bytes: bytes.length, convs: plan.convs.length, tensors: plan.tensors.length, folded };
 }
