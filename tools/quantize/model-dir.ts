@@ -26,17 +26,16 @@ export interface QuantizedModel {
   folded: number;
 }
 
-export async function quantizeModelDir(modelDir: string, dataDir: string, outDir: string, o: QuantizeModelOptions = {}): Promise<QuantizedModel> {
-  if (resolve(outDir) === resolve(modelDir)) throw new Error(`quantize: the output directory ${outDir} is the model directory; choose another (the float model is kept)`);
-  const files = await readModelFiles(modelDir);
-  if (files.card.precision) throw new Error(`quantize: ${files.onnxPath} is already quantized (${files.card.precision.weights}); quantize its float32 source instead`);
-  const model = onnx.ModelProto.decode(files.onnx);
+/** The int8 QDQ model for float32 ONNX bytes and their card, calibrated on `dataDir`'s rows. */
+export async function quantizeModel(onnxBytes: Uint8Array, floatCard: ModelCard, dataDir: string, o: QuantizeModelOptions = {}): Promise<{ bytes: Uint8Array; card: ModelCard; convs: number; tensors: number; folded: number }> {
+  if (floatCard.precision) throw new Error(`quantize: the model is already quantized (${floatCard.precision.weights}); quantize its float32 source instead`);
+  const model = onnx.ModelProto.decode(onnxBytes);
   const folded = foldConvAffine(model); // VGG-BN: Conv → BN → γ → β → Relu becomes Conv → Relu
   const plan = planQuantization(model);
-  const cal = await calibrate(model, files.card, plan, dataDir, o);
+  const cal = await calibrate(model, floatCard, plan, dataDir, o);
   const bytes = onnx.ModelProto.encode(quantize(model, plan, cal.ranges, o)).finish();
   const card: ModelCard = {
-    ...files.card,
+    ...floatCard,
     sha256: createHash('sha256').update(bytes).digest('hex'),
     precision: {
       format: 'QDQ',
@@ -47,12 +46,19 @@ export async function quantizeModelDir(modelDir: string, dataDir: string, outDir
       quantized: `${plan.convs.length} Conv+Relu (${plan.convs.join(', ')}) and the MaxPools between them${folded ? `; ${folded} batch-norm and per-channel affine ops folded into the conv weights first` : ''}`,
       float: 'everything else: the first conv and conditional batch norm, the attention (its convs and softmax), the tanh fusion and the head',
       calibration: { dataset: dataDir, split: cal.split, rows: cal.rows, method: 'minmax' },
-      sourceSha256: files.card.sha256,
+      sourceSha256: floatCard.sha256,
     },
   };
+  return { bytes, card, convs: plan.convs.length, tensors: plan.tensors.length, folded };
+}
+
+export async function quantizeModelDir(modelDir: string, dataDir: string, outDir: string, o: QuantizeModelOptions = {}): Promise<QuantizedModel> {
+  if (resolve(outDir) === resolve(modelDir)) throw new Error(`quantize: the output directory ${outDir} is the model directory; choose another (the float model is kept)`);
+  const files = await readModelFiles(modelDir);
+  const { bytes, card, convs, tensors, folded } = await quantizeModel(files.onnx, files.card, dataDir, o);
   const onnxPath = join(outDir, MODEL_FILE);
   const cardPath = join(outDir, CARD_FILE);
   writeFileAtomic(onnxPath, bytes);
   writeFileAtomic(cardPath, JSON.stringify(card, null, 2) + '\n');
-  return { onnxPath, cardPath, card, bytes: bytes.length, convs: plan.convs.length, tensors: plan.tensors.length, folded };
+  return { onnxPath, cardPath, card, bytes: bytes.length, convs, tensors, folded };
 }
