@@ -2,7 +2,15 @@
 # the paper's M2FN (../../../shared/reference/m2fn_torch.py), and its exported ONNX graph for
 # onnxruntime-node to run (bench/reference/ort-torch-graph.ts). Works with Debian's python3-torch.
 import json, os, sys, time
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', '..', 'shared', 'reference'))
+# The reference model lives in shared/reference/ beside the checkout (or set M2FN_TORCH_REFERENCE).
+def _reference_dir():
+    d = os.path.abspath(os.path.dirname(__file__))
+    while d != os.path.dirname(d):
+        d = os.path.dirname(d)
+        if os.path.exists(os.path.join(d, 'shared', 'reference', 'm2fn_torch.py')):
+            return os.path.join(d, 'shared', 'reference')
+    sys.exit('cannot find shared/reference/m2fn_torch.py above this script; set M2FN_TORCH_REFERENCE')
+sys.path.insert(0, os.environ.get('M2FN_TORCH_REFERENCE') or _reference_dir())
 import torch
 from m2fn_torch import M2FN
 
