@@ -47,7 +47,9 @@ for name in sys.argv[2:] or CONFIGS:
     artifacts.generate_artifacts(model, requires_grad=requires_grad, frozen_params=frozen, loss=artifacts.LossType.MSELoss,
                                  optimizer=artifacts.OptimType.AdamW, artifact_directory=work)
     state = CheckpointState.load_checkpoint(os.path.join(work, 'checkpoint'))
-    module = Module(os.path.join(work, 'training_model.onnx'), state, os.path.join(work, 'eval_model.onnx'), device='cpu')
+    # No eval model: exported in training mode, its batch norms keep their extra outputs, which
+    # ORT's inference-mode BatchNormalization refuses; only training steps are measured anyway.
+    module = Module(os.path.join(work, 'training_model.onnx'), state, None, device='cpu')
     opt = Optimizer(os.path.join(work, 'optimizer_model.onnx'), module)
     opt.set_learning_rate(1e-4)
     module.train()
@@ -67,6 +69,10 @@ for name in sys.argv[2:] or CONFIGS:
     results[name] = dict(train_img_s=round(train, 2), onnxruntime=onnxruntime.__version__, torch=torch.__version__, loss='MSE', optimizer='AdamW',
                          threads=threads, requires_grad=len(requires_grad))
     print(name, results[name], file=sys.stderr, flush=True)
-with open(os.path.join(out_dir, 'ort_training.json'), 'w') as f:
-    json.dump(results, f)
+# Merge with configs measured by an earlier call (one config per call keeps memory low).
+path = os.path.join(out_dir, 'ort_training.json')
+merged = {**(json.load(open(path)) if os.path.exists(path) else {}), **results}
+with open(path + '.tmp', 'w') as f:
+    json.dump(merged, f)
+os.replace(path + '.tmp', path)
 print(json.dumps(results))
