@@ -10,16 +10,11 @@
 // "Constant" means an initializer, or a Reshape/Unsqueeze of one; it must hold one value per
 // output channel, laid out along axis 1. Anything else ends the chain.
 import onnxProto from 'onnx-proto';
+import { DataType, floatData as floats, initializer, int64Data, type TensorProto } from './tensors.ts';
 
 const { onnx } = onnxProto;
 type ModelProto = InstanceType<typeof onnx.ModelProto>;
 type NodeProto = InstanceType<typeof onnx.NodeProto>;
-type TensorProto = InstanceType<typeof onnx.TensorProto>;
-
-function floats(t: TensorProto): Float32Array {
-  if (t.dataType !== onnx.TensorProto.DataType.FLOAT) throw new Error(`fold: ${t.name} is not float32`);
-  return t.rawData?.length ? new Float32Array(Uint8Array.from(t.rawData).buffer) : Float32Array.from(t.floatData ?? []);
-}
 
 /** Returns how many ops were folded; modifies `model` in place. */
 export function foldConvAffine(model: ModelProto): number {
@@ -33,19 +28,15 @@ export function foldConvAffine(model: ModelProto): number {
     for (const o of n.output!) producer.set(o, n);
     for (const i of n.input!) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
   }
-  const ints = (name: string): number[] | null => {
-    const t = inits.get(name);
-    if (!t || t.dataType !== onnx.TensorProto.DataType.INT64) return null;
-    return t.rawData?.length ? Array.from(new BigInt64Array(Uint8Array.from(t.rawData).buffer), Number) : (t.int64Data ?? []).map(Number);
-  };
+  const ints = (name: string): number[] | null => (inits.has(name) ? int64Data(inits.get(name)!) : null);
   /** Values and broadcast shape of a constant operand: an initializer, or a Reshape/Unsqueeze of one. */
   const constant = (name: string): { values: Float32Array; dims: number[] } | null => {
     const t = inits.get(name);
-    if (t) return t.dataType === onnx.TensorProto.DataType.FLOAT ? { values: floats(t), dims: t.dims!.map(Number) } : null;
+    if (t) return t.dataType === DataType.FLOAT ? { values: floats(t), dims: t.dims!.map(Number) } : null;
     const p = producer.get(name);
     const src = p && inits.get(p.input![0]);
     const arg = p && ints(p.input![1]);
-    if (!src || !arg || src.dataType !== onnx.TensorProto.DataType.FLOAT) return null;
+    if (!src || !arg || src.dataType !== DataType.FLOAT) return null;
     if (p.opType === 'Reshape' && arg.every((x) => x > 0)) return { values: floats(src), dims: arg };
     if (p.opType === 'Unsqueeze') {
       const dims = src.dims!.map(Number);
@@ -107,7 +98,7 @@ export function foldConvAffine(model: ModelProto): number {
     const b2 = Float32Array.from(b, (x, c) => a[c] * x + d[c]);
     const name = (suffix: string) => `${conv.input![1].replace(/\.weight$/, '')}.folded_${suffix}`;
     for (const [n, data] of [[name('weight'), W2], [name('bias'), b2]] as const) {
-      const t = onnx.TensorProto.create({ name: n, dataType: onnx.TensorProto.DataType.FLOAT, dims: n.endsWith('weight') ? w.dims : [C], rawData: new Uint8Array(data.buffer) });
+      const t = initializer(n, DataType.FLOAT, n.endsWith('weight') ? w.dims!.map(Number) : [C], data);
       inits.set(n, t);
       (g.initializer as TensorProto[]).push(t);
     }

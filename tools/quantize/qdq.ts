@@ -20,12 +20,11 @@
 // `weightBits: 7` narrows weights to [-64, 63]: on x86 CPUs without VNNI the u8·s8 dot product
 // (vpmaddubsw) adds two products in a saturating int16, which 8-bit weights can overflow.
 import onnxProto from 'onnx-proto';
+import { DataType as T, floatData, initializer, type TensorProto } from './tensors.ts';
 
 const { onnx } = onnxProto;
 type ModelProto = InstanceType<typeof onnx.ModelProto>;
 type NodeProto = InstanceType<typeof onnx.NodeProto>;
-type TensorProto = InstanceType<typeof onnx.TensorProto>;
-const T = onnx.TensorProto.DataType;
 
 /** Observed range of one activation tensor over the calibration rows. */
 export interface Range {
@@ -60,12 +59,6 @@ function graphOf(model: ModelProto): Graph {
   const consumers = new Map<string, NodeProto[]>();
   for (const n of nodes) for (const i of n.input!) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
   return { nodes, initializers, consumers };
-}
-
-function floatData(t: TensorProto, what: string): Float32Array {
-  if (t.dataType !== T.FLOAT) throw new Error(`${what}: expected a float32 initializer, got data type ${t.dataType}`);
-  if (t.rawData?.length) return new Float32Array(Uint8Array.from(t.rawData).buffer);
-  return Float32Array.from(t.floatData ?? []);
 }
 
 /** Which convs and tensors `quantize` will touch, from the graph's structure alone. */
@@ -122,10 +115,6 @@ export function quantizeWeights(w: Float32Array, channels: number, weightBits: 7
     for (let i = c * per; i < (c + 1) * per; i++) q[i] = Math.max(-qmax - 1, Math.min(qmax, Math.round(w[i] / scales[c])));
   }
   return { q, scales };
-}
-
-function initializer(name: string, dataType: number, dims: number[], data: ArrayBufferView) {
-  return onnx.TensorProto.create({ name, dataType, dims, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
 }
 
 function node(opType: string, inputs: string[], output: string, attrs: { axis?: number } = {}) {
