@@ -33,24 +33,31 @@ if (!haveCalibration) console.error(`bench:infer: no prepared dataset at ${calib
 
 /**
  * img/s of each model, measured round-robin (one run of each in turn, `runs` rounds after a
- * warm-up) so that load changes on a shared machine hit every model alike.
+ * warm-up) so that load changes on a shared machine hit every model alike; and images per
+ * CPU-second of this process (all its threads), which other processes' load changes less — though
+ * ORT's spinning worker threads count in it too.
  */
-async function interleavedImgPerSecond(models: Record<string, Uint8Array | string>, feeds: Record<string, ort.Tensor>, n: number, runs: number): Promise<Record<string, number>> {
+async function interleavedImgPerSecond(models: Record<string, Uint8Array | string>, feeds: Record<string, ort.Tensor>, n: number, runs: number): Promise<{ wall: Record<string, number>; cpu: Record<string, number> }> {
   const sessions = Object.fromEntries(await Promise.all(Object.entries(models).map(async ([k, m]) => [k, await ort.InferenceSession.create(m as Uint8Array, options)] as const)));
   const ms: Record<string, number> = {};
+  const cpuUs: Record<string, number> = {};
   for (const [k, s] of Object.entries(sessions)) {
     await s.run(feeds); // warm-up
-    ms[k] = 0;
+    ms[k] = cpuUs[k] = 0;
   }
   for (let r = 0; r < runs; r++) {
     for (const [k, s] of Object.entries(sessions)) {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       await s.run(feeds);
+      const c = process.cpuUsage(c0);
       ms[k] += performance.now() - t0;
+      cpuUs[k] += c.user + c.system;
     }
   }
   for (const s of Object.values(sessions)) await s.release();
-  return Object.fromEntries(Object.entries(ms).map(([k, t]) => [k, (n * runs) / (t / 1000)]));
+  const per = (total: Record<string, number>, unit: number) => Object.fromEntries(Object.entries(total).map(([k, t]) => [k, (n * runs) / (t / unit)]));
+  return { wall: per(ms, 1000), cpu: per(cpuUs, 1e6) };
 }
 
 const round = (x: number, d = 3) => +x.toFixed(d);
@@ -75,10 +82,10 @@ for (const bc of BENCH_CONFIGS.filter((c) => !only || c.name === only)) {
   }
   const torchGraph = join(referenceDir, `${bc.name}.onnx`);
   if (existsSync(torchGraph)) models.torchGraph = torchGraph;
-  const rate = await interleavedImgPerSecond(models, feeds, N, runs);
+  const { wall: rate, cpu } = await interleavedImgPerSecond(models, feeds, N, runs);
   results[bc.name] = {
     img_per_s: round(rate.fp32, 2),
-    ...(rate.int8 ? { int8_img_per_s: round(rate.int8, 2), int8_ratio_vs_fp32_same_run: round(rate.int8 / rate.fp32), int8_qlinearconv_kernels: int8Kernels } : {}),
+    ...(rate.int8 ? { int8_img_per_s: round(rate.int8, 2), int8_ratio_vs_fp32_same_run: round(rate.int8 / rate.fp32), int8_ratio_vs_fp32_per_cpu_second: round(cpu.int8 / cpu.fp32), int8_qlinearconv_kernels: int8Kernels } : {}),
     ...(rate.torchGraph
       ? { ort_torchgraph_same_run_img_per_s: round(rate.torchGraph, 2), ratio_vs_ort_torchgraph_same_run: round(rate.fp32 / rate.torchGraph), ...(rate.int8 ? { int8_ratio_vs_ort_torchgraph_same_run: round(rate.int8 / rate.torchGraph) } : {}) }
       : { ort_torchgraph_same_run: `not measured: no ${torchGraph} (run bench/reference/torch_cpu.py)` }),
