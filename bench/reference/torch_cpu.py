@@ -1,7 +1,7 @@
 # Same-machine reference for bench:infer / bench:train: PyTorch eager train and inference img/s of
 # the paper's M2FN (../../../shared/reference/m2fn_torch.py), and its exported ONNX graph for
 # onnxruntime-node to run (bench/reference/ort-torch-graph.ts). Works with Debian's python3-torch.
-import inspect, json, os, sys, time
+import inspect, json, resource, os, sys, time
 # The reference model lives in shared/reference/ beside the checkout (or set M2FN_TORCH_REFERENCE).
 def _reference_dir():
     d = os.path.abspath(os.path.dirname(__file__))
@@ -40,6 +40,7 @@ for name in sys.argv[2:] or CONFIGS:
     for _ in range(n):
         step()
     train = bs * n / (time.perf_counter() - t)
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024  # the process's peak so far: the model and its training steps
     m.eval()
     with torch.no_grad():
         m(x, a)
@@ -53,7 +54,7 @@ for name in sys.argv[2:] or CONFIGS:
                       # PyTorch ≥ 2.9 defaults to the torch.export exporter (needs onnxscript); the
                       # TorchScript one exports this model as before and runs on PyTorch 1.13 too.
                       **({'dynamo': False} if 'dynamo' in inspect.signature(torch.onnx.export).parameters else {}))
-    results[name] = dict(torch_train_img_s=round(train, 2), torch_infer_img_s=round(infer, 2), onnx=path, threads=torch.get_num_threads(), torch=torch.__version__)
+    results[name] = dict(torch_train_img_s=round(train, 2), torch_infer_img_s=round(infer, 2), onnx=path, threads=torch.get_num_threads(), torch=torch.__version__, train_peak_rss_mb=peak_rss_mb)
     print(name, results[name], file=sys.stderr, flush=True)
 # Merge with configs measured by an earlier call (one config per call keeps memory low).
 path = os.path.join(out_dir, 'torch.json')
