@@ -18,8 +18,8 @@ const peerFile = <T>(file: string, script: string): { data: Record<string, T>; m
   const path = join(referenceDir, file);
   return existsSync(path) ? { data: JSON.parse(readFileSync(path, 'utf8')) } : { data: {}, missing: `not measured: no ${path} (run bench/reference/${script} ${referenceDir})` };
 };
-const torchPeer = peerFile<{ torch_train_img_s: number; torch: string }>('torch.json', 'torch_cpu.py');
-const ortTrainingPeer = peerFile<{ train_img_s: number; onnxruntime: string }>('ort_training.json', 'ort_training.py');
+const torchPeer = peerFile<{ torch_train_img_s: number; torch: string; train_peak_rss_mb?: number }>('torch.json', 'torch_cpu.py');
+const ortTrainingPeer = peerFile<{ train_img_s: number; onnxruntime: string; train_peak_rss_mb?: number }>('ort_training.json', 'ort_training.py');
 const mode = (process.env.M2FN_STEP_MODE ?? 'fused') as StepMode;
 const threads = Number(process.env.M2FN_THREADS ?? 0) || undefined;
 const results: Record<string, unknown> = {};
@@ -54,10 +54,10 @@ for (const bc of BENCH_CONFIGS.filter((c) => !only || c.name === only)) {
   results[bc.name] = {
     img_per_s: +imgPerS.toFixed(2),
     ...(torch
-      ? { torch_same_machine_img_per_s: torch.torch_train_img_s, torch_version: torch.torch, ratio_vs_torch_same_machine: +(imgPerS / torch.torch_train_img_s).toFixed(3) }
+      ? { torch_same_machine_img_per_s: torch.torch_train_img_s, torch_version: torch.torch, ratio_vs_torch_same_machine: +(imgPerS / torch.torch_train_img_s).toFixed(3), torch_peak_rss_mb: torch.train_peak_rss_mb }
       : { torch_same_machine: torchPeer.missing ?? `not measured for ${bc.name}` }),
     ...(ortTraining
-      ? { ort_training_same_machine_img_per_s: ortTraining.train_img_s, ort_training_version: ortTraining.onnxruntime, ratio_vs_ort_training_same_machine: +(imgPerS / ortTraining.train_img_s).toFixed(3) }
+      ? { ort_training_same_machine_img_per_s: ortTraining.train_img_s, ort_training_version: ortTraining.onnxruntime, ratio_vs_ort_training_same_machine: +(imgPerS / ortTraining.train_img_s).toFixed(3), ort_training_peak_rss_mb: ortTraining.train_peak_rss_mb }
       : { ort_training_same_machine: ortTrainingPeer.missing ?? `not measured for ${bc.name}` }),
     recorded_torch_eager_adam_img_per_s: bc.reference.torchTrain,
     ratio_vs_recorded_torch: +(imgPerS / bc.reference.torchTrain).toFixed(3),
