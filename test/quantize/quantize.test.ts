@@ -13,6 +13,7 @@ import * as assert from 'uvu/assert';
 import { writeInference } from '../../graph/export.ts';
 import { buildModel } from '../../graph/models/m2fn.ts';
 import { rng } from '../../graph/params.ts';
+import { validateCard } from '../../runtime/card-validate.ts';
 import { load } from '../../runtime/node.ts';
 import { readManifest } from '../../tools/data/manifest.ts';
 import { splitBatches } from '../../tools/eval/score-model.ts';
@@ -177,6 +178,9 @@ test('m2fn quantize: QDQ graph on real rows — structure, card, checker, intege
   console.log(`int8 deviation ${dInt8.toFixed(4)}, clipped ${dBad.toFixed(4)} of the float spread ${spread.toExponential(2)}`);
 
   // Bad requests: the float model is never overwritten; an int8 model is not quantized again.
+  // A card whose precision is not one this runtime understands is refused, naming the field.
+  assert.throws(() => validateCard({ ...card, precision: { ...card.precision, weights: 'int4' } }, 'x.card.json'), /invalid model card x\.card\.json: "precision"/);
+  assert.throws(() => validateCard({ ...card, precision: { ...card.precision, calibration: 'some rows' } }, 'x.card.json'), /"precision\.calibration"/);
   const message = (p: Promise<unknown>) => p.then(() => 'resolved', (e: Error) => e.message);
   assert.match(await message(quantizeModelDir(dir, data, dir)), /is the model directory/);
   assert.match(await message(quantizeModelDir(out, data, tmp('q-again'))), /already quantized/);
