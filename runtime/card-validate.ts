@@ -73,5 +73,10 @@ export function validateCard(json: unknown, source: string): ModelCard {
     }
   }
   if (typeof c.sha256 !== 'string' || !/^[0-9a-f]{64}$/i.test(c.sha256)) fail('"sha256" must be 64 hex digits');
+  if (c.precision !== undefined) {
+    const p = c.precision;
+    if (!isRecord(p) || p.format !== 'QDQ' || p.weights !== 'int8' || p.activations !== 'uint8') fail('"precision" must describe a QDQ graph with int8 weights and uint8 activations');
+    if (!isRecord((p as Record<string, unknown>).calibration)) fail('"precision.calibration" must be an object');
+  }
   return { ...(c as unknown as ModelCard), auxSchema: schema, inputs: { image: image as never, aux: aux as never } };
 }

@@ -33,6 +33,33 @@ export interface OutputSpec {
   bucketValues?: number[];
 }
 
+/**
+ * How a reduced-precision graph was made from a float one (`m2fn quantize`). Absent: a plain
+ * float32 graph. Inputs and outputs stay float32 either way, so a runtime feeds it unchanged.
+ */
+export interface Precision {
+  /** QDQ: ONNX QuantizeLinear/DequantizeLinear pairs around float ops. */
+  format: 'QDQ';
+  weights: 'int8';
+  /** 8, or 7 for CPUs whose int8 dot product saturates at int16. */
+  weightBits: 7 | 8;
+  /** One weight scale per output channel. */
+  weightScales: 'per-channel';
+  activations: 'uint8';
+  /** What runs in integers, and what was left float. */
+  quantized: string;
+  float: string;
+  calibration: {
+    /** The prepared dataset whose rows gave the activation ranges, as given on the command line. */
+    dataset: string;
+    split: string;
+    rows: number;
+    method: 'minmax';
+  };
+  /** sha256 of the float32 .onnx that was quantized. */
+  sourceSha256: string;
+}
+
 export interface ModelCard {
   format: typeof CARD_FORMAT;
   model: string;
@@ -49,4 +76,5 @@ export interface ModelCard {
   parameters: { total: number; byModule: Record<string, number> };
   /** sha256 of the .onnx file the card describes, hex. */
   sha256: string;
+  precision?: Precision;
 }

@@ -1,8 +1,16 @@
 # Same-machine reference for bench:infer / bench:train: PyTorch eager train and inference img/s of
 # the paper's M2FN (../../../shared/reference/m2fn_torch.py), and its exported ONNX graph for
 # onnxruntime-node to run (bench/reference/ort-torch-graph.ts). Works with Debian's python3-torch.
-import json, os, sys, time
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', '..', 'shared', 'reference'))
+import inspect, json, resource, os, sys, time
+# The reference model lives in shared/reference/ beside the checkout (or set M2FN_TORCH_REFERENCE).
+def _reference_dir():
+    d = os.path.abspath(os.path.dirname(__file__))
+    while d != os.path.dirname(d):
+        d = os.path.dirname(d)
+        if os.path.exists(os.path.join(d, 'shared', 'reference', 'm2fn_torch.py')):
+            return os.path.join(d, 'shared', 'reference')
+    sys.exit('cannot find shared/reference/m2fn_torch.py above this script; set M2FN_TORCH_REFERENCE')
+sys.path.insert(0, os.environ.get('M2FN_TORCH_REFERENCE') or _reference_dir())
 import torch
 from m2fn_torch import M2FN
 
@@ -32,6 +40,7 @@ for name in sys.argv[2:] or CONFIGS:
     for _ in range(n):
         step()
     train = bs * n / (time.perf_counter() - t)
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024  # the process's peak so far: the model and its training steps
     m.eval()
     with torch.no_grad():
         m(x, a)
@@ -41,9 +50,16 @@ for name in sys.argv[2:] or CONFIGS:
         infer = bs * n / (time.perf_counter() - t)
     path = os.path.join(out_dir, f'{name}.onnx')
     torch.onnx.export(m, (x, a), path, input_names=['image', 'aux'], output_names=['ctr'], opset_version=17,
-                      dynamic_axes={'image': {0: 'N'}, 'aux': {0: 'N'}, 'ctr': {0: 'N'}})
-    results[name] = dict(torch_train_img_s=round(train, 2), torch_infer_img_s=round(infer, 2), onnx=path, threads=torch.get_num_threads(), torch=torch.__version__)
+                      dynamic_axes={'image': {0: 'N'}, 'aux': {0: 'N'}, 'ctr': {0: 'N'}},
+                      # PyTorch ≥ 2.9 defaults to the torch.export exporter (needs onnxscript); the
+                      # TorchScript one exports this model as before and runs on PyTorch 1.13 too.
+                      **({'dynamo': False} if 'dynamo' in inspect.signature(torch.onnx.export).parameters else {}))
+    results[name] = dict(torch_train_img_s=round(train, 2), torch_infer_img_s=round(infer, 2), onnx=path, threads=torch.get_num_threads(), torch=torch.__version__, train_peak_rss_mb=peak_rss_mb)
     print(name, results[name], file=sys.stderr, flush=True)
-with open(os.path.join(out_dir, 'torch.json'), 'w') as f:
-    json.dump(results, f)
+# Merge with configs measured by an earlier call (one config per call keeps memory low).
+path = os.path.join(out_dir, 'torch.json')
+merged = {**(json.load(open(path)) if os.path.exists(path) else {}), **results}
+with open(path + '.tmp', 'w') as f:
+    json.dump(merged, f)
+os.replace(path + '.tmp', path)
 print(json.dumps(results))

@@ -18,6 +18,8 @@ import * as assert from 'uvu/assert';
 import { writeInference } from '../../graph/export.ts';
 import { defaultConfig } from '../../graph/models/config.ts';
 import { buildModel } from '../../graph/models/m2fn.ts';
+import { quantizeModelDir } from '../../tools/quantize/model-dir.ts';
+import { testDataset } from '../train/world.ts';
 import { load, encodeAttributes, HashingTextEncoder, type Scorer, type Score } from '../../runtime/index.ts';
 import { decodeImage, imageToTensor } from '../../runtime/image-node.ts';
 import { toNCHW } from '../../runtime/pixels.ts';
@@ -29,6 +31,11 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', 
 
 /** Relative agreement when the browser gets the exact tensors Node made (wasm vs native float32 kernels). */
 const TENSOR_RTOL = 1e-5;
+/**
+ * The int8 model, wasm vs native integer kernels on the same tensors: the integer sums are exact,
+ * so only the float parts (attention, fusion, head) differ, as in TENSOR_RTOL.
+ */
+const INT8_RTOL = 1e-5;
 /**
  * Through the browser's decoder and canvas resampling (Skia's filter, not libvips' lanczos3): the
  * score difference as a multiple of how far Node's score moves when sharp resamples bilinearly
@@ -477,6 +484,40 @@ test('webgpu: either it runs and agrees, or it says why and falls back to wasm',
   const f = imageCloseness(r.score, node, bilinear, `nima on ${r.ep}`);
   measured.push(`nima image path on ${r.ep}: ${f.toFixed(2)} × the lanczos3 → bilinear change`);
   measured.push(`webgpu: ${r.strict === 'ok' ? 'available' : `not available here (${r.fallbackFrom?.reason})`}`);
+});
+
+test('int8: the QDQ model of `m2fn quantize` loads in the browser unchanged and gives Node\'s int8 scores', async () => {
+  const e = await env();
+  // VGG-BN, so that the image reaches the score (an untrained plain VGG saturates the tanh fusion).
+  const float = join(e.dir, 'm2fn-bn'), dir = join(e.dir, 'm2fn-int8'); // under /models/, served like the others
+  await writeInference(float, buildModel({ ...defaultConfig('m2fn'), size: 64, width: 0.125, backboneNorm: 'batch', headHidden: [16], cbnHidden: 8, attHidden: 8, fuseDim: 8 }));
+  await quantizeModelDir(float, testDataset(), dir, { rows: 8 });
+  const [int8, fp32] = [await load(dir), await load(float)];
+  const pre = int8.card.preprocessing;
+  const images = [await imageToTensor(join(e.dir, 'img/ad.png'), pre), await imageToTensor(join(e.dir, 'img/ad.jpg'), pre)];
+  const image = new Float32Array(2 * images[0].length);
+  images.forEach((t, i) => image.set(t, i * t.length));
+  const a = await encodeAttributes(int8.card.auxSchema!, ATTRS, new HashingTextEncoder({ dim: 768 }));
+  const aux = new Float32Array(2 * a.length);
+  aux.set(a);
+  aux.set(a, a.length); // the same attributes: the two items differ only by their image
+  const node = await int8.scoreTensors(image, aux, 2);
+  const nodeFloat = await fp32.scoreTensors(image, aux, 2);
+  await int8.close();
+  await fp32.close();
+  const browser = await e.page.evaluate(async ({ image, aux, o }) => {
+    const s = await window.m2fn.loadWeb({ modelUrl: '/models/m2fn-int8/' }, o);
+    const r = { scores: await s.scoreTensors(Float32Array.from(image), Float32Array.from(aux), 2), precision: s.card.precision?.weights };
+    await s.close();
+    return r;
+  }, { image: Array.from(image), aux: Array.from(aux), o: WASM });
+  assert.is(browser.precision, 'int8');
+  const rel = Math.max(...node.map((n, i) => closeScores(browser.scores[i], n, INT8_RTOL, `int8 item ${i}`)));
+  // Not vacuous: the images move the score, and int8 differs from float by more than the tolerance.
+  const byImage = Math.abs(valueOf(node[0]) - valueOf(node[1])) / Math.abs(valueOf(node[0]));
+  const vsFloat = Math.abs(valueOf(node[0]) - valueOf(nodeFloat[0])) / Math.abs(valueOf(nodeFloat[0]));
+  assert.ok(byImage > 10 * INT8_RTOL, `the two images should score apart (relative ${byImage.toExponential(2)})`);
+  measured.push(`int8 tensor path: relative difference ${rel.toExponential(2)} (tolerance ${INT8_RTOL}); the images differ by ${byImage.toExponential(2)}, int8 vs float ${vsFloat.toExponential(2)}`);
 });
 
 test.run();

@@ -9,6 +9,7 @@ import { encodeAttributesBatch } from '../../runtime/attributes.ts';
 import { HashingTextEncoder, HASHING_TEXT_ENCODER_ID } from '../../runtime/hashing-text-encoder.ts';
 import { auxDim } from '../../runtime/schema.ts';
 import type { TextEncoder } from '../../runtime/text.ts';
+import type { ModelCard } from '../../runtime/card.ts';
 import { ctrToDistribution, fitBuckets, type Buckets } from '../train/targets.ts';
 import { distributionMoments } from './metrics.ts';
 import { absImage, summarize, targetsOf, EVAL_FORMAT, type EvalReport } from './evaluate.ts';
@@ -20,37 +21,52 @@ export interface ModelPredictions {
   predictedStd?: Float64Array;
 }
 
-function textEncoderFor(scorer: Scorer, given?: TextEncoder): TextEncoder {
+function textEncoderFor(card: ModelCard, given?: TextEncoder): TextEncoder {
   if (given) return given;
-  const texts = scorer.card.auxSchema?.attributes.filter((a) => a.kind === 'text') ?? [];
+  const texts = card.auxSchema?.attributes.filter((a) => a.kind === 'text') ?? [];
   if (!texts.length) return { id: 'none', dim: 0, encode: async () => [] };
-  if (scorer.card.textEncoder !== HASHING_TEXT_ENCODER_ID) throw new Error(`the model's text encoder is "${scorer.card.textEncoder}"; only "${HASHING_TEXT_ENCODER_ID}" is built in`);
+  if (card.textEncoder !== HASHING_TEXT_ENCODER_ID) throw new Error(`the model's text encoder is "${card.textEncoder}"; only "${HASHING_TEXT_ENCODER_ID}" is built in`);
   return new HashingTextEncoder({ dim: texts[0].kind === 'text' ? texts[0].dim : 768 });
 }
 
-/** Predictions for every row of `split`, in row order. */
-export async function scoreSplit(scorer: Scorer, split: LoadedSplit, o: { batchSize?: number; textEncoder?: TextEncoder } = {}): Promise<ModelPredictions> {
-  const { card } = scorer;
+/** One batch of a split as the model's inputs: rows `at` .. `at + n - 1`. */
+export interface SplitBatch {
+  at: number;
+  n: number;
+  /** [n, 3, size, size], normalised as the card says. */
+  image: Float32Array;
+  /** [n, auxDim], or null for image-only models. */
+  aux: Float32Array | null;
+}
+
+/** The rows of `split` as model inputs, in batches, in row order. */
+export async function* splitBatches(card: ModelCard, split: LoadedSplit, o: { batchSize?: number; textEncoder?: TextEncoder } = {}): AsyncGenerator<SplitBatch> {
   const rows = split.rows;
-  const n = rows.length;
   const per = 3 * card.preprocessing.size ** 2;
   const paths = [...new Set(rows.map((r) => absImage(split, r)))];
   const tensors = new Map<string, Float32Array>();
   for (const p of paths) tensors.set(p, await imageToTensor(p, card.preprocessing, { label: p }));
   const schema = card.auxSchema;
   const D = schema ? auxDim(schema) : 0;
-  const encoder = textEncoderFor(scorer, o.textEncoder);
+  const encoder = textEncoderFor(card, o.textEncoder);
   const batch = o.batchSize ?? 64;
-  const predicted = new Float64Array(n);
-  const distribution = card.output.kind === 'distribution';
-  const predictedStd = distribution ? new Float64Array(n) : undefined;
-  for (let at = 0; at < n; at += batch) {
+  for (let at = 0; at < rows.length; at += batch) {
     const part = rows.slice(at, at + batch);
     const image = new Float32Array(part.length * per);
     part.forEach((r, i) => image.set(tensors.get(absImage(split, r))!, i * per));
     const aux = schema ? await encodeAttributesBatch(schema, part.map((r) => r.attributes), encoder, { firstIndex: at }) : null;
     if (aux && aux.length !== part.length * D) throw new Error(`aux encoding gave ${aux.length} floats for ${part.length} rows of ${D}`);
-    const scores = await scorer.scoreTensors(image, aux, part.length);
+    yield { at, n: part.length, image, aux };
+  }
+}
+
+/** Predictions for every row of `split`, in row order. */
+export async function scoreSplit(scorer: Scorer, split: LoadedSplit, o: { batchSize?: number; textEncoder?: TextEncoder } = {}): Promise<ModelPredictions> {
+  const n = split.rows.length;
+  const predicted = new Float64Array(n);
+  const predictedStd = scorer.card.output.kind === 'distribution' ? new Float64Array(n) : undefined;
+  for await (const { at, n: m, image, aux } of splitBatches(scorer.card, split, o)) {
+    const scores = await scorer.scoreTensors(image, aux, m);
     scores.forEach((s, i) => {
       if ('ctr' in s) predicted[at + i] = s.ctr;
       else {

@@ -1,0 +1,80 @@
+# Same-machine training peer for bench:train: ONNX Runtime's own training build
+# (onnxruntime-training, CPU) on the PyTorch reference M2FN (../../../shared/reference/m2fn_torch.py).
+# The model is exported by PyTorch in training mode, onnxruntime.training.artifacts.generate_artifacts
+# adds the loss, the gradient graph (ORT's gradient builder: its ConvGrad, ReluGrad… kernels) and AdamW,
+# and onnxruntime.training.api runs the steps. Writes <out>/ort_training.json:
+#   { config: { train_img_s, onnxruntime, torch, loss, optimizer, threads } }
+# Needs: onnxruntime-training-cpu (1.19.2), onnx, torch (only to build and export the reference model).
+# The loss is ORT's built-in MSE (unweighted) where ours is impression-weighted: the same cost.
+import json, os, resource, sys, tempfile, time
+# The reference model lives in shared/reference/ beside the checkout (or set M2FN_TORCH_REFERENCE).
+def _reference_dir():
+    d = os.path.abspath(os.path.dirname(__file__))
+    while d != os.path.dirname(d):
+        d = os.path.dirname(d)
+        if os.path.exists(os.path.join(d, 'shared', 'reference', 'm2fn_torch.py')):
+            return os.path.join(d, 'shared', 'reference')
+    sys.exit('cannot find shared/reference/m2fn_torch.py above this script; set M2FN_TORCH_REFERENCE')
+sys.path.insert(0, os.environ.get('M2FN_TORCH_REFERENCE') or _reference_dir())
+import numpy as np
+import onnx
+import onnxruntime
+import torch
+from onnxruntime.training import artifacts
+from onnxruntime.training.api import CheckpointState, Module, Optimizer
+from m2fn_torch import M2FN
+
+torch.manual_seed(0)
+onnxruntime.set_default_logger_severity(3)  # generate_artifacts logs every graph transformer at info level
+threads = int(os.environ.get('M2FN_THREADS', os.cpu_count()))
+CONFIGS = {'paper224_b8': dict(size=224, width=1.0, bs=8, head=4096), 'small112_b32': dict(size=112, width=0.25, bs=32, head=512)}
+out_dir = sys.argv[1] if len(sys.argv) > 1 else '/tmp/m2fn-torch-ref'
+os.makedirs(out_dir, exist_ok=True)
+results = {}
+for name in sys.argv[2:] or CONFIGS:
+    c = CONFIGS[name]
+    bs, size = c['bs'], c['size']
+    m = M2FN(width=c['width'], size=size, head=c['head'])
+    x, a = torch.randn(bs, 3, size, size), torch.randn(bs, 2385)
+    work = tempfile.mkdtemp(prefix=f'm2fn-ort-training-{name}-')
+    forward = os.path.join(work, 'forward.onnx')
+    torch.onnx.export(m, (x, a), forward, input_names=['image', 'aux'], output_names=['ctr'], opset_version=17, export_params=True,
+                      do_constant_folding=False, training=torch.onnx.TrainingMode.TRAINING, dynamo=False)
+    model = onnx.load(forward)
+    params = {n for n, _ in m.named_parameters()}
+    inits = [t.name for t in model.graph.initializer]
+    requires_grad = [n for n in inits if n in params]
+    frozen = [n for n in inits if n not in params]
+    artifacts.generate_artifacts(model, requires_grad=requires_grad, frozen_params=frozen, loss=artifacts.LossType.MSELoss,
+                                 optimizer=artifacts.OptimType.AdamW, artifact_directory=work)
+    state = CheckpointState.load_checkpoint(os.path.join(work, 'checkpoint'))
+    # No eval model: exported in training mode, its batch norms keep their extra outputs, which
+    # ORT's inference-mode BatchNormalization refuses; only training steps are measured anyway.
+    module = Module(os.path.join(work, 'training_model.onnx'), state, None, device='cpu')
+    opt = Optimizer(os.path.join(work, 'optimizer_model.onnx'), module)
+    opt.set_learning_rate(1e-4)
+    module.train()
+    xn, an, yn = x.numpy(), a.numpy(), np.random.rand(bs, 1).astype(np.float32)
+
+    def step():
+        module(xn, an, yn)
+        opt.step()
+        module.lazy_reset_grad()
+
+    n = 3 if size == 224 else 8
+    step()
+    t = time.perf_counter()
+    for _ in range(n):
+        step()
+    train = bs * n / (time.perf_counter() - t)
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024  # the process's peak so far: model, export, artifacts and training steps
+    results[name] = dict(train_img_s=round(train, 2), onnxruntime=onnxruntime.__version__, torch=torch.__version__, loss='MSE', optimizer='AdamW',
+                         threads=threads, requires_grad=len(requires_grad), train_peak_rss_mb=peak_rss_mb)
+    print(name, results[name], file=sys.stderr, flush=True)
+# Merge with configs measured by an earlier call (one config per call keeps memory low).
+path = os.path.join(out_dir, 'ort_training.json')
+merged = {**(json.load(open(path)) if os.path.exists(path) else {}), **results}
+with open(path + '.tmp', 'w') as f:
+    json.dump(merged, f)
+os.replace(path + '.tmp', path)
+print(json.dumps(results))
