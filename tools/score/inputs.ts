@@ -63,8 +63,8 @@ async function readTable(path: string): Promise<Table> {
   }
 }
 
-/** Table text → the schema's types: numeric attributes become numbers; the rest stay as given. */
-function typed(schema: AuxSchema | null, rec: Record<string, unknown>, where: string): Attributes {
+/** Text values (table cells, flags, query strings) → the schema's types: numeric attributes become numbers; the rest stay as given. */
+export function typeAttributes(schema: AuxSchema | null, rec: Record<string, unknown>, where: string): Attributes {
   const out: Attributes = {};
   for (const [k, v] of Object.entries(rec)) {
     const a = schema?.attributes.find((x) => x.name === k);
@@ -95,7 +95,7 @@ export async function readCreatives(args: string[], schema: AuxSchema | null): P
       rows.forEach((row, i) => {
         const { image, ...attrs } = row;
         if (typeof image !== 'string' || image === '') throw new ScoreInputError(`${where(i)}: no "image" (the creative's image file, relative to ${arg})`);
-        out.push({ image: rel(image), attributes: typed(schema, attrs, where(i)), source: where(i) });
+        out.push({ image: rel(image), attributes: typeAttributes(schema, attrs, where(i)), source: where(i) });
       });
     } else {
       throw new ScoreInputError(`${arg}: not an image, a folder, a list (.txt) or a table (.csv, .jsonl)`);
@@ -118,14 +118,14 @@ export function parseContext(flag: string, schema: AuxSchema | null): Context {
     if (key in rec) throw new ScoreInputError(`--context ${JSON.stringify(flag)}: "${key}" given twice`);
     rec[key] = part.slice(at + 1).trim();
   }
-  return { attributes: typed(schema, rec, `--context ${JSON.stringify(flag)}`), label: flag };
+  return { attributes: typeAttributes(schema, rec, `--context ${JSON.stringify(flag)}`), label: flag };
 }
 
 export async function readContexts(path: string, schema: AuxSchema | null): Promise<Context[]> {
   if (!existsSync(path)) throw new ScoreInputError(`${path}: no such file`);
   if (!/\.(csv|jsonl)$/i.test(path)) throw new ScoreInputError(`${path}: contexts must be a .csv or .jsonl table of attributes`);
   const { rows, where } = await readTable(path);
-  return rows.map((row, i) => ({ attributes: typed(schema, row, where(i)), label: where(i) }));
+  return rows.map((row, i) => ({ attributes: typeAttributes(schema, row, where(i)), label: where(i) }));
 }
 
 export interface ScoreRow {
