@@ -4,6 +4,7 @@ import type { CommandModule } from 'yargs';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../../runtime/execution.ts';
 import { load } from '../../runtime/node.ts';
 import { startServer } from '../serve/server.ts';
+import { webPageMounts } from '../serve/web.ts';
 
 interface Args {
   model: string;
@@ -16,7 +17,7 @@ interface Args {
   'max-queue': number;
   'max-batch': number;
   'request-timeout': number;
-  static?: string;
+  web: boolean;
 }
 
 const positiveInteger = (name: string, v: number | undefined) => {
@@ -38,14 +39,14 @@ export const serveCommand: CommandModule<object, Args> = {
       .option('max-queue', { type: 'number', default: 64, describe: 'requests admitted at once; beyond, 503 with Retry-After' })
       .option('max-batch', { type: 'number', default: 16, describe: 'most images in one model run' })
       .option('request-timeout', { type: 'number', default: 10_000, describe: 'ms for a whole request to arrive (408 after)' })
-      .option('static', { type: 'string', describe: 'a directory served for other GET paths (e.g. web/ for the scoring page)' })
-      .example('$0 serve --model out/demo/run --static web', 'the service and the web page on http://127.0.0.1:8080/'),
+      .option('web', { type: 'boolean', default: false, describe: 'also serve the scoring web page (web/) and the model it loads, at /' })
+      .example('$0 serve --model out/demo/run --web', 'the service and the web page on http://127.0.0.1:8080/'),
   handler: async (a) => {
     for (const k of ['port', 'threads', 'max-body', 'max-pixels', 'max-queue', 'max-batch', 'request-timeout'] as const) positiveInteger(k, a[k]);
     const scorer = await load(a.model, { ep: a.ep, threads: a.threads });
     const service = await startServer(scorer, {
       host: a.host, port: a.port, maxBodyBytes: a['max-body'], maxPixels: a['max-pixels'], maxQueue: a['max-queue'],
-      maxBatch: a['max-batch'], requestTimeoutMs: a['request-timeout'], staticDir: a.static,
+      maxBatch: a['max-batch'], requestTimeoutMs: a['request-timeout'], static: a.web ? webPageMounts(a.model) : undefined,
     });
     console.error(`m2fn serve: model "${scorer.card.model}" on ${scorer.ep}, listening on ${service.url}`);
     await new Promise<void>((ok) => {

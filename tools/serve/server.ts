@@ -31,8 +31,8 @@ export interface ServeOptions {
   requestTimeoutMs?: number;
   /** Most creatives in one POST /rank. Default 256. */
   maxRankItems?: number;
-  /** Files served for GET requests outside the API (the web page), e.g. web/. */
-  staticDir?: string;
+  /** Directories served for GET requests outside the API, by URL prefix ("/" → web/, "/ort/" → …). */
+  static?: Record<string, string>;
   host?: string;
   port?: number;
 }
@@ -84,7 +84,10 @@ export async function startServer(scorer: Scorer, opts: ServeOptions = {}): Prom
   // The same text encoder the scorer picked for this card (the built-in one; others fail here, at start).
   const encoder = pickTextEncoder(card, undefined) ?? NO_TEXT;
   const batcher = new MicroBatcher((image, aux, n) => scorer.scoreTensors(image, aux, n), opts.maxBatch ?? 16);
-  const staticRoot = opts.staticDir ? resolve(opts.staticDir) : null;
+  // Longest prefix first, so "/ort/" wins over "/".
+  const mounts = Object.entries(opts.static ?? {})
+    .map(([prefix, dir]) => [prefix.endsWith('/') ? prefix : `${prefix}/`, resolve(dir)] as const)
+    .sort((a, b) => b[0].length - a[0].length);
   let inFlight = 0;
   let maxInFlight = 0;
   let rejectedBusy = 0;
@@ -195,9 +198,12 @@ export async function startServer(scorer: Scorer, opts: ServeOptions = {}): Prom
   }
 
   async function serveStatic(res: ServerResponse, path: string): Promise<boolean> {
-    if (!staticRoot) return false;
-    const file = normalize(join(staticRoot, path.endsWith('/') ? `${path}index.html` : path));
-    if (file !== staticRoot && !file.startsWith(staticRoot + sep)) throw new HttpError(403, 'outside the served directory');
+    const mount = mounts.find(([prefix]) => path.startsWith(prefix));
+    if (!mount) return false;
+    const [prefix, root] = mount;
+    const rest = path.slice(prefix.length);
+    const file = normalize(join(root, rest === '' || rest.endsWith('/') ? `${rest}index.html` : rest));
+    if (!file.startsWith(root + sep)) throw new HttpError(403, 'outside the served directory');
     const st = await stat(file).catch(() => null);
     if (!st?.isFile()) return false;
     res.writeHead(200, { 'content-type': STATIC_TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': st.size, 'cache-control': 'no-cache' });
