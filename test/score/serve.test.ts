@@ -88,7 +88,8 @@ test('POST /score (image body + query, or JSON with base64) equals scorer.score;
 });
 
 test('36 concurrent requests: every answer is its own (vs sequential scores), and they share model runs', async () => {
-  await withServer({ maxBatch: 8 }, async (s, scorer, images) => {
+  // A tiny model runs faster than requests are prepared; a window lets them meet in one run.
+  await withServer({ maxBatch: 8, batchWindowMs: 30 }, async (s, scorer, images) => {
     const asks = Array.from({ length: 36 }, (_, i) => ({ image: images[i % 3], attributes: { ...ATTRS, hour: i % 24, gender: 1 + (i % 2) } }));
     const sequential: number[] = [];
     for (const a of asks) sequential.push(ctrOf(await scorer.score(a.image, a.attributes)));

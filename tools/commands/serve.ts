@@ -16,6 +16,7 @@ interface Args {
   'max-pixels'?: number;
   'max-queue': number;
   'max-batch': number;
+  'batch-window': number;
   'request-timeout': number;
   web: boolean;
 }
@@ -38,6 +39,7 @@ export const serveCommand: CommandModule<object, Args> = {
       .option('max-pixels', { type: 'number', describe: 'pixel limit for images (at most the card\'s preprocessing.maxPixels)' })
       .option('max-queue', { type: 'number', default: 64, describe: 'requests admitted at once; beyond, 503 with Retry-After' })
       .option('max-batch', { type: 'number', default: 16, describe: 'most images in one model run' })
+      .option('batch-window', { type: 'number', default: 0, describe: 'ms a batch that is not full waits for more requests' })
       .option('request-timeout', { type: 'number', default: 10_000, describe: 'ms for a whole request to arrive (408 after)' })
       .option('web', { type: 'boolean', default: false, describe: 'also serve the scoring web page (web/) and the model it loads, at /' })
       .example('$0 serve --model out/demo/run --web', 'the service and the web page on http://127.0.0.1:8080/'),
@@ -46,7 +48,7 @@ export const serveCommand: CommandModule<object, Args> = {
     const scorer = await load(a.model, { ep: a.ep, threads: a.threads });
     const service = await startServer(scorer, {
       host: a.host, port: a.port, maxBodyBytes: a['max-body'], maxPixels: a['max-pixels'], maxQueue: a['max-queue'],
-      maxBatch: a['max-batch'], requestTimeoutMs: a['request-timeout'], static: a.web ? webPageMounts(a.model) : undefined,
+      maxBatch: a['max-batch'], batchWindowMs: a['batch-window'], requestTimeoutMs: a['request-timeout'], static: a.web ? webPageMounts(a.model) : undefined,
     });
     console.error(`m2fn serve: model "${scorer.card.model}" on ${scorer.ep}, listening on ${service.url}`);
     await new Promise<void>((ok) => {

@@ -3,7 +3,9 @@
 // tensors and aux vectors, made concurrently by the request handlers) wait here; one loop takes up
 // to `maxBatch` of them, runs them in a single session.run, and answers each. While a run is in
 // progress the next requests gather, so under load batches fill by themselves and an idle server
-// answers a lone request at once, with no batching delay.
+// answers a lone request at once. `windowMs` (default 0) makes a batch that is not full wait that
+// long for company first: latency traded for larger batches where model runs are cheap next to
+// the requests' own preparation.
 import type { Score } from '../../runtime/results.ts';
 
 export interface PreparedItem {
@@ -35,8 +37,10 @@ export class MicroBatcher {
   constructor(
     private readonly run: BatchRunner,
     private readonly maxBatch: number,
+    private readonly windowMs = 0,
   ) {
     if (!(Number.isInteger(maxBatch) && maxBatch > 0)) throw new Error(`maxBatch must be a positive integer, got ${maxBatch}`);
+    if (!(Number.isFinite(windowMs) && windowMs >= 0)) throw new Error(`windowMs must be a non-negative number, got ${windowMs}`);
   }
 
   /** Scores `items` (in order) in whichever batches they fall into. */
@@ -55,6 +59,9 @@ export class MicroBatcher {
 
   private async drain(): Promise<void> {
     while (this.queue.length) {
+      // Items submitted in the same turn of the event loop (requests prepared together) join.
+      await new Promise((ok) => setImmediate(ok));
+      if (this.windowMs > 0 && this.queue.length < this.maxBatch) await new Promise((ok) => setTimeout(ok, this.windowMs));
       const batch = this.queue.splice(0, this.maxBatch);
       const n = batch.length;
       const image = new Float32Array(n * batch[0].image.length);

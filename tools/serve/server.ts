@@ -27,6 +27,8 @@ export interface ServeOptions {
   maxQueue?: number;
   /** Most items in one model run. Default 16. */
   maxBatch?: number;
+  /** How long a batch that is not full waits for more requests, ms (MicroBatcher). Default 0. */
+  batchWindowMs?: number;
   /** A whole request (headers and body) must arrive within this; 408 otherwise. Default 10 s. */
   requestTimeoutMs?: number;
   /** Most creatives in one POST /rank. Default 256. */
@@ -83,7 +85,7 @@ export async function startServer(scorer: Scorer, opts: ServeOptions = {}): Prom
   const preprocessing = { ...card.preprocessing, maxPixels: Math.min(card.preprocessing.maxPixels, opts.maxPixels ?? Infinity) };
   // The same text encoder the scorer picked for this card (the built-in one; others fail here, at start).
   const encoder = pickTextEncoder(card, undefined) ?? NO_TEXT;
-  const batcher = new MicroBatcher((image, aux, n) => scorer.scoreTensors(image, aux, n), opts.maxBatch ?? 16);
+  const batcher = new MicroBatcher((image, aux, n) => scorer.scoreTensors(image, aux, n), opts.maxBatch ?? 16, opts.batchWindowMs ?? 0);
   // Longest prefix first, so "/ort/" wins over "/".
   const mounts = Object.entries(opts.static ?? {})
     .map(([prefix, dir]) => [prefix.endsWith('/') ? prefix : `${prefix}/`, resolve(dir)] as const)
