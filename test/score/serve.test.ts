@@ -2,6 +2,7 @@
 // micro-batch to float32 kernel rounding), concurrent requests really share model runs and none
 // is lost or mixed up, every kind of bad request is a 4xx with the runtime's message while the
 // server keeps serving, a full queue answers 503 + Retry-After, and shutdown finishes what it admitted.
+import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -209,6 +210,28 @@ test('graceful shutdown: requests admitted before close are answered; then the p
     () => assert.unreachable('the server still answers after close'),
     (e: Error) => assert.match(String((e.cause as Error | undefined)?.message ?? e.message), /ECONNREFUSED/),
   );
+});
+
+test('m2fn serve from the command line: prints its address, serves, and exits cleanly on SIGTERM', async () => {
+  const dir = tmp('serve-cli');
+  await writeInference(join(dir, 'model'), buildModel(smallConfig('m2fn', { size: 32, seed: 7 })));
+  const child = spawn(process.execPath, ['bin/m2fn.js', 'serve', '--model', join(dir, 'model'), '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((ok) => child.on('exit', (code) => ok(code)));
+  try {
+    const deadline = Date.now() + 30_000;
+    while (!/listening on (http:\/\/127\.0\.0\.1:\d+)/.test(stderr) && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 50));
+    const url = stderr.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/)?.[1];
+    assert.ok(url, `no address in: ${stderr}`);
+    assert.is((await fetch(`${url}/readyz`)).status, 200);
+    const { images } = await setup();
+    assert.is((await postImage(url!, images[0], ATTRS)).status, 200);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  assert.is(await exited, 0, stderr);
+  assert.match(stderr, /SIGTERM, finishing 0 requests in progress\nm2fn serve: stopped/);
 });
 
 test.after(async () => {

@@ -32,7 +32,7 @@ export const serveCommand: CommandModule<object, Args> = {
     y
       .option('model', { type: 'string', demandOption: true, describe: 'model directory (inference.onnx + inference.card.json)' })
       .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on (0.0.0.0 for every interface)' })
-      .option('port', { type: 'number', default: 8080 })
+      .option('port', { type: 'number', default: 8080, describe: '0: any free port (the address is printed)' })
       .option('ep', { choices: EXECUTION_PROVIDERS, default: 'cpu' as ExecutionProvider })
       .option('threads', { type: 'number', describe: 'intra-op threads of the cpu provider' })
       .option('max-body', { type: 'number', default: 10 * 1024 * 1024, describe: 'largest request body, bytes (413 beyond)' })
@@ -44,7 +44,9 @@ export const serveCommand: CommandModule<object, Args> = {
       .option('web', { type: 'boolean', default: false, describe: 'also serve the scoring web page (web/) and the model it loads, at /' })
       .example('$0 serve --model out/demo/run --web', 'the service and the web page on http://127.0.0.1:8080/'),
   handler: async (a) => {
-    for (const k of ['port', 'threads', 'max-body', 'max-pixels', 'max-queue', 'max-batch', 'request-timeout'] as const) positiveInteger(k, a[k]);
+    for (const k of ['threads', 'max-body', 'max-pixels', 'max-queue', 'max-batch', 'request-timeout'] as const) positiveInteger(k, a[k]);
+    if (!(Number.isInteger(a.port) && a.port >= 0 && a.port < 65536)) throw new Error(`--port must be 0 (any free port) to 65535, got ${a.port}`);
+    if (!(a['batch-window'] >= 0)) throw new Error(`--batch-window must be a non-negative number of ms, got ${a['batch-window']}`);
     const scorer = await load(a.model, { ep: a.ep, threads: a.threads });
     const service = await startServer(scorer, {
       host: a.host, port: a.port, maxBodyBytes: a['max-body'], maxPixels: a['max-pixels'], maxQueue: a['max-queue'],
