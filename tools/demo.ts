@@ -60,7 +60,7 @@ const top = [...ads].sort(([, a], [, b]) => b.predicted / b.impressions - a.pred
 console.log(`top 5 predicted ads (of ${ads.size}; impression-weighted over each ad's contexts):`);
 for (const [image, ad] of top) {
   const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
-  console.log(`  ${image}  predicted ${pct(ad.predicted / ad.impressions)}  observed ${pct(ad.clicks / ad.impressions)}  (${ad.contexts} contexts, ${ad.impressions} impressions)`);
+  console.log(`  ${image}  predicted ${pct(ad.predicted / ad.impressions)}  observed ${pct(ad.clicks / ad.impressions)}  (${ad.contexts} context${ad.contexts === 1 ? '' : 's'}, ${ad.impressions} impressions)`);
 }
 console.log(`\nmodel: ${join(run, 'inference.onnx')} (+ card); log: ${join(run, 'train-log.jsonl')}; curve: ${join(run, 'learning-curve.png')}`);
 console.log(`demo finished in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
