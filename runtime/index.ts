@@ -2,7 +2,7 @@
 // this package without the graph builder or the training tools.
 export { load, type LoadOptions, type Scorer, type ScoreItem } from './node.ts';
 export type { Score, RegressionScore, DistributionScore } from './results.ts';
-export { readScores, ctrOf } from './results.ts';
+export { readScores, ctrOf, scoreValue } from './results.ts';
 export { M2fnInputError } from './errors.ts';
 export { type ExecutionProvider, EXECUTION_PROVIDERS } from './execution.ts';
 export { validateSchema, encodeAttributes, encodeAttributesBatch, attributeOffsets, type Attributes } from './attributes.ts';

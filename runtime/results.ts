@@ -26,6 +26,11 @@ export function ctrOf(score: Score): number {
   throw new Error(`this score is a distribution over ${score.distribution.length} buckets (mean ${score.mean}), not a CTR: read its mean and std`);
 }
 
+/** The number to rank creatives by: the CTR, or a distribution's mean. */
+export function scoreValue(score: Score): number {
+  return 'ctr' in score ? score.ctr : score.mean;
+}
+
 /** Splits an [n, output.size] output into one score per item. */
 export function readScores(card: Pick<ModelCard, 'output'>, data: ArrayLike<number>, n: number): Score[] {
   const k = card.output.size;

@@ -128,7 +128,7 @@ const BROWSER: ScorerPlatform<WebImageInput> = {
 
 // The shared pieces, for apps that prepare inputs themselves or validate cards offline.
 export type { Score, RegressionScore, DistributionScore } from './results.ts';
-export { readScores, ctrOf } from './results.ts';
+export { readScores, ctrOf, scoreValue } from './results.ts';
 export { M2fnInputError } from './errors.ts';
 export { validateSchema, encodeAttributes, encodeAttributesBatch, attributeOffsets, type Attributes } from './attributes.ts';
 export { HashingTextEncoder, HASHING_TEXT_ENCODER_ID } from './hashing-text-encoder.ts';

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { readManifest } from './data/manifest.ts';
 import { pearson, spearman } from './eval/metrics.ts';
 import { load } from '../runtime/node.ts';
+import { scoreValue } from '../runtime/results.ts';
 
 const out = process.argv[2] ?? 'out/demo';
 const world = join(out, 'world');
@@ -35,7 +36,7 @@ const test = readManifest(dataset, 'test');
 const scorer = await load(run);
 const scores = await scorer.scoreMany(test.rows.map((r) => ({ image: join(dataset, r.image), attributes: r.attributes })), { batchSize: 32 });
 await scorer.close();
-const predicted = scores.map((s) => ('ctr' in s ? s.ctr : s.mean));
+const predicted = scores.map(scoreValue);
 const observed = test.rows.map((r) => r.ctr!);
 const truth = test.rows.map((r) => r.truth ?? NaN);
 console.log(`test rows (unseen ads × their contexts): ${test.rows.length}`);

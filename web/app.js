@@ -2,7 +2,7 @@
 // directory, an image picked or dropped, attribute controls built from the model card's schema,
 // the predicted CTR, and a chart of the CTR across the levels of one categorical attribute (the
 // hour, by default) for the same creative. Plain ES module, no build step.
-import { loadWeb } from './lib/m2fn-web.js';
+import { loadWeb, scoreValue } from './lib/m2fn-web.js';
 
 const $ = (id) => document.getElementById(id);
 let scorer = null;
@@ -14,7 +14,6 @@ function status(text, error = false) {
   $('status').className = error ? 'error' : '';
 }
 
-const valueOf = (s) => ('ctr' in s ? s.ctr : s.mean);
 const pct = (x) => `${(100 * x).toFixed(3)}%`;
 
 async function loadModel() {
@@ -88,10 +87,10 @@ async function score() {
     const levels = scorer.card.auxSchema?.attributes.find((a) => a.name === name)?.levels ?? [];
     const across = levels.length ? await scorer.scoreMany(levels.map((l) => ({ image, attributes: { ...attrs, [name]: l } })), { batchSize: levels.length }) : [];
     if (mine !== run) return;
-    const v = valueOf(s);
+    const v = scoreValue(s);
     $('ctr').textContent = 'ctr' in s ? pct(v) : `mean ${v.toFixed(3)}`;
     $('ctr').dataset.value = String(v);
-    drawChart(name, levels, across.map(valueOf), String(attrs[name]));
+    drawChart(name, levels, across.map(scoreValue), String(attrs[name]));
     status(`scored with ${scorer.ep}`);
     document.body.dataset.state = 'scored';
   } catch (e) {

@@ -9,7 +9,7 @@ import type { ExecutionProvider } from '../../runtime/execution.ts';
 import { EXECUTION_PROVIDERS } from '../../runtime/execution.ts';
 import { createOcr } from '../../runtime/extract/ocr.ts';
 import { load } from '../../runtime/node.ts';
-import type { Score } from '../../runtime/results.ts';
+import { scoreValue, type Score } from '../../runtime/results.ts';
 import type { AuxSchema } from '../../runtime/schema.ts';
 import { writeFileAtomic } from '../data/atomic.ts';
 import { fillFromImages } from '../score/extract.ts';
@@ -54,11 +54,10 @@ export function formatScores(path: string, schema: AuxSchema | null, rows: Score
 
 /** Creatives ranked by their mean predicted value over the contexts, one column per context (up to 6). */
 export function rankedTable(rows: ScoreRow[], contexts: Context[], scores: Score[], top: number): string {
-  const value = (s: Score) => ('ctr' in s ? s.ctr : s.mean);
   const byImage = new Map<string, number[]>();
   rows.forEach((r, i) => {
     const v = byImage.get(r.image) ?? new Array<number>(contexts.length).fill(NaN);
-    v[r.context] = value(scores[i]);
+    v[r.context] = scoreValue(scores[i]);
     byImage.set(r.image, v);
   });
   const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;

@@ -13,7 +13,7 @@ import { encodeAttributes, type Attributes } from '../../runtime/attributes.ts';
 import { M2fnInputError } from '../../runtime/errors.ts';
 import { imageToTensor } from '../../runtime/image-node.ts';
 import type { Scorer } from '../../runtime/node.ts';
-import type { Score } from '../../runtime/results.ts';
+import { scoreValue, type Score } from '../../runtime/results.ts';
 import { NO_TEXT, pickTextEncoder } from '../../runtime/scorer-common.ts';
 import { typeAttributes, ScoreInputError } from '../score/inputs.ts';
 import { MicroBatcher, type PreparedItem } from './batcher.ts';
@@ -179,11 +179,13 @@ export async function startServer(scorer: Scorer, opts: ServeOptions = {}): Prom
     const creatives = body.creatives;
     if (!Array.isArray(creatives) || creatives.length === 0) throw new HttpError(400, '"creatives" must be a non-empty array of { image, attributes?, id? }');
     if (creatives.length > maxRankItems) throw new HttpError(413, `${creatives.length} creatives, the limit is ${maxRankItems} per request`);
+    const ids: unknown[] = [];
     const items = await Promise.all(
       creatives.map((c: unknown, i) => {
         const what = `creatives[${i}]`;
         if (typeof c !== 'object' || c === null) throw new HttpError(400, `${what} must be an object { image, attributes?, id? }`);
-        const { image, attributes } = c as Record<string, unknown>;
+        const { image, attributes, id } = c as Record<string, unknown>;
+        ids.push(id);
         const own = record(attributes, `${what}.attributes`);
         const both = Object.keys(own).filter((k) => k in context);
         if (both.length) throw new HttpError(400, `${what} and "context" both set ${both.join(', ')}`);
@@ -193,9 +195,8 @@ export async function startServer(scorer: Scorer, opts: ServeOptions = {}): Prom
       }),
     );
     const scores = await batcher.submit(items);
-    const value = (s: Score) => ('ctr' in s ? s.ctr : s.mean);
-    const ranking = scores.map((score, index) => ({ index, ...((creatives[index] as { id?: unknown }).id === undefined ? {} : { id: (creatives[index] as { id?: unknown }).id }), score }));
-    ranking.sort((a, b) => value(b.score) - value(a.score));
+    const ranking = scores.map((score, index) => (ids[index] === undefined ? { index, score } : { index, id: ids[index], score }));
+    ranking.sort((a, b) => scoreValue(b.score) - scoreValue(a.score));
     return { ranking };
   }
 
