@@ -1,7 +1,8 @@
 // Opening an ONNX Runtime session on the requested execution provider. onnxruntime-node 1.30 on
 // Linux x64 bundles cpu and webgpu; webgpu needs a Vulkan loader and driver and otherwise fails
 // at session creation ("No supported adapters"); cuda exists only after
-// `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node`. So availability is only known
+// `ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js` (its
+// install script, which `npm rebuild` skips where allowScripts denies it). So availability is only known
 // by trying, and the fallback to cpu happens here.
 import * as ort from 'onnxruntime-node';
 import { checkIntegerOption, LIMITS } from './limits.ts';
@@ -27,7 +28,7 @@ export interface OpenedSession {
 
 const HINTS: Partial<Record<ExecutionProvider, string>> = {
   webgpu: 'webgpu needs the Vulkan loader (libvulkan.so.1) and a GPU driver with Vulkan',
-  cuda: 'cuda needs `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` and CUDA 12',
+  cuda: 'cuda needs CUDA 12 and `ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js`',
 };
 
 const warned = new Set<string>();

@@ -29,6 +29,8 @@ export interface Scorer {
   /** Set after a fallback: the provider that was asked for and why it failed. */
   readonly fallbackFrom?: { ep: ExecutionProvider; reason: string };
   score(image: ImageInput, attributes?: Attributes): Promise<Score>;
+  /** The predicted CTR as a number, for regression models (score() gives a union); distribution models throw. */
+  ctr(image: ImageInput, attributes?: Attributes): Promise<number>;
   /** Scores many items in batches (default 16), decoding images concurrently; results keep the items' order. */
   scoreMany(items: ScoreItem[], opts?: { batchSize?: number; concurrency?: number }): Promise<Score[]>;
   /** Scores already-prepared inputs: `image` [n, 3, size, size] normalised, `aux` [n, auxDim] or null. */

@@ -17,6 +17,20 @@ export interface DistributionScore {
 
 export type Score = RegressionScore | DistributionScore;
 
+/**
+ * The CTR in a score of a regression model, typed as a number: `scoreMany(...).map(ctrOf)`. A
+ * distribution model's score (AVA-style ratings) carries no CTR, so it is an error, not a NaN.
+ */
+export function ctrOf(score: Score): number {
+  if ('ctr' in score) return score.ctr;
+  throw new Error(`this score is a distribution over ${score.distribution.length} buckets (mean ${score.mean}), not a CTR: read its mean and std`);
+}
+
+/** The number to rank creatives by: the CTR, or a distribution's mean. */
+export function scoreValue(score: Score): number {
+  return 'ctr' in score ? score.ctr : score.mean;
+}
+
 /** Splits an [n, output.size] output into one score per item. */
 export function readScores(card: Pick<ModelCard, 'output'>, data: ArrayLike<number>, n: number): Score[] {
   const k = card.output.size;

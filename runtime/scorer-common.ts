@@ -9,7 +9,7 @@ import type { ModelCard, Preprocessing } from './card.ts';
 import { M2fnInputError } from './errors.ts';
 import { HashingTextEncoder, HASHING_TEXT_ENCODER_ID } from './hashing-text-encoder.ts';
 import { checkIntegerOption, LIMITS } from './limits.ts';
-import { readScores, type Score } from './results.ts';
+import { ctrOf, readScores, type Score } from './results.ts';
 import { attributeDim, auxDim } from './schema.ts';
 import type { TextEncoder } from './text.ts';
 
@@ -189,6 +189,13 @@ export class ScorerCore<I, EP extends string> {
     this.assertOpen();
     // A lone item is not "item #0" in errors: the caller knows which one it passed.
     return (await this.scoreBatch([{ image, attributes }], null, 1))[0];
+  }
+
+  async ctr(image: I, attributes?: Attributes): Promise<number> {
+    if (this.card.output.kind !== 'regression') {
+      throw new Error(`model "${this.card.model}" predicts a ${this.card.output.size}-bucket distribution, not a CTR: use score() and read mean and std`);
+    }
+    return ctrOf(await this.score(image, attributes));
   }
 
   async scoreMany(items: { image: I; attributes?: Attributes }[], opts: { batchSize?: number; concurrency?: number } = {}): Promise<Score[]> {

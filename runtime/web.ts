@@ -49,6 +49,8 @@ export interface WebScorer {
   /** Set after a fallback: the provider that was asked for and why it failed. */
   readonly fallbackFrom?: { ep: WebExecutionProvider; reason: string };
   score(image: WebImageInput, attributes?: Attributes): Promise<Score>;
+  /** The predicted CTR as a number, for regression models (score() gives a union); distribution models throw. */
+  ctr(image: WebImageInput, attributes?: Attributes): Promise<number>;
   /** Scores many items in batches (default 16), decoding images concurrently; results keep the items' order. */
   scoreMany(items: WebScoreItem[], opts?: { batchSize?: number; concurrency?: number }): Promise<Score[]>;
   /** Scores already-prepared inputs: `image` [n, 3, size, size] normalised, `aux` [n, auxDim] or null. */
@@ -125,7 +127,7 @@ const BROWSER: ScorerPlatform<WebImageInput> = {
 
 // The shared pieces, for apps that prepare inputs themselves or validate cards offline.
 export type { Score, RegressionScore, DistributionScore } from './results.ts';
-export { readScores } from './results.ts';
+export { readScores, ctrOf, scoreValue } from './results.ts';
 export { M2fnInputError } from './errors.ts';
 export { validateSchema, encodeAttributes, encodeAttributesBatch, attributeOffsets, type Attributes } from './attributes.ts';
 export { HashingTextEncoder, HASHING_TEXT_ENCODER_ID } from './hashing-text-encoder.ts';

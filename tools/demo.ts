@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { readManifest } from './data/manifest.ts';
 import { pearson, spearman } from './eval/metrics.ts';
 import { load } from '../runtime/node.ts';
+import { scoreValue } from '../runtime/results.ts';
 
 const out = process.argv[2] ?? 'out/demo';
 const world = join(out, 'world');
@@ -35,20 +36,32 @@ const test = readManifest(dataset, 'test');
 const scorer = await load(run);
 const scores = await scorer.scoreMany(test.rows.map((r) => ({ image: join(dataset, r.image), attributes: r.attributes })), { batchSize: 32 });
 await scorer.close();
-const predicted = scores.map((s) => ('ctr' in s ? s.ctr : s.mean));
+const predicted = scores.map(scoreValue);
 const observed = test.rows.map((r) => r.ctr!);
 const truth = test.rows.map((r) => r.truth ?? NaN);
-console.log(`test ads (unseen images): ${test.rows.length}`);
+console.log(`test rows (unseen ads × their contexts): ${test.rows.length}`);
 console.log(`SPRC / LCC vs observed CTR: ${spearman(predicted, observed).toFixed(3)} / ${pearson(predicted, observed).toFixed(3)}`);
 if (truth.every(Number.isFinite)) {
   console.log(`SPRC / LCC vs ground-truth CTR: ${spearman(predicted, truth).toFixed(3)} / ${pearson(predicted, truth).toFixed(3)}`);
   console.log(`noise ceiling (truth vs observed) SPRC / LCC: ${spearman(truth, observed).toFixed(3)} / ${pearson(truth, observed).toFixed(3)}`);
 }
-const top = predicted.map((p, i) => [p, i] as const).sort((a, b) => b[0] - a[0]).slice(0, 5);
-console.log('top 5 predicted ads:');
-for (const [p, i] of top) {
-  const r = test.rows[i];
-  console.log(`  ${r.image}  predicted ${(100 * p).toFixed(2)}%  observed ${(100 * r.ctr!).toFixed(2)}%  (age ${r.attributes.age}, hour ${r.attributes.hour}, ${r.attributes.domcol})`);
+// Test rows are ad × context (audience, time, placement); rank the ads themselves, each by its
+// impression-weighted predicted CTR over the contexts it was shown in, next to its observed CTR.
+const ads = new Map<string, { impressions: number; predicted: number; clicks: number; contexts: number }>();
+test.rows.forEach((r, i) => {
+  const w = r.impressions ?? 1;
+  const ad = ads.get(r.image) ?? { impressions: 0, predicted: 0, clicks: 0, contexts: 0 };
+  ad.impressions += w;
+  ad.predicted += w * predicted[i];
+  ad.clicks += r.clicks ?? w * r.ctr!;
+  ad.contexts++;
+  ads.set(r.image, ad);
+});
+const top = [...ads].sort(([, a], [, b]) => b.predicted / b.impressions - a.predicted / a.impressions).slice(0, 5);
+console.log(`top 5 predicted ads (of ${ads.size}; impression-weighted over each ad's contexts):`);
+for (const [image, ad] of top) {
+  const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+  console.log(`  ${image}  predicted ${pct(ad.predicted / ad.impressions)}  observed ${pct(ad.clicks / ad.impressions)}  (${ad.contexts} context${ad.contexts === 1 ? '' : 's'}, ${ad.impressions} impressions)`);
 }
 console.log(`\nmodel: ${join(run, 'inference.onnx')} (+ card); log: ${join(run, 'train-log.jsonl')}; curve: ${join(run, 'learning-curve.png')}`);
 console.log(`demo finished in ${((performance.now() - t0) / 1000).toFixed(0)} s`);

@@ -11,9 +11,11 @@ import { avaCommand } from './commands/ava.ts';
 import { evalCommand } from './commands/eval.ts';
 import { replicateCommand } from './commands/replicate.ts';
 import { quantizeCommand } from './commands/quantize.ts';
+import { scoreCommand } from './commands/score.ts';
+import { serveCommand } from './commands/serve.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const COMMANDS: CommandModule<any, any>[] = [synthCommand, prepareCommand, insightsCommand, colourCommand, ocrCommand, avaCommand, evalCommand, replicateCommand, quantizeCommand];
+const COMMANDS: CommandModule<any, any>[] = [synthCommand, prepareCommand, insightsCommand, colourCommand, ocrCommand, avaCommand, evalCommand, replicateCommand, quantizeCommand, scoreCommand, serveCommand];
 
 let cli = yargs(hideBin(process.argv)).scriptName('m2fn').usage('$0 <command> [options]');
 for (const c of COMMANDS) cli = cli.command(c);

@@ -7,7 +7,7 @@ import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { load, M2fnInputError, HashingTextEncoder, REAL_AD_SCHEMA, type Score, type TextEncoder } from '../../runtime/index.ts';
+import { ctrOf, load, M2fnInputError, HashingTextEncoder, REAL_AD_SCHEMA, type TextEncoder } from '../../runtime/index.ts';
 import { BUCKETS, TINY_SCHEMA, writeTinyModel, type TinyModel } from './tiny-model.ts';
 
 type RGB = [number, number, number];
@@ -46,11 +46,6 @@ function softmax(z: number[]): number[] {
   const s = e.reduce((a, b) => a + b, 0);
   return e.map((x) => x / s);
 }
-
-const ctrOf = (s: Score) => {
-  assert.ok('ctr' in s, `expected a regression score, got ${JSON.stringify(s)}`);
-  return (s as { ctr: number }).ctr;
-};
 
 async function rejects(fn: () => Promise<unknown>, ...parts: string[]): Promise<Error> {
   try {

@@ -54,6 +54,19 @@ test('the same seed, data and config give bit-identical losses and weights on th
   assert.is(card(a).sha256, card(b).sha256);
 });
 
+test('early stopping: a stop before the last epoch is early; running out of epochs is not', () => {
+  // lr 1e-12 leaves the weights as they are, so validation never improves after epoch 1.
+  const summary = (dir: string) => JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+  const [stopped, ran] = [tmp('stop-early'), tmp('stop-at-end')];
+  const still = ['--model', 'nima', '--lr', '1e-12', '--patience', '1', '--validation', 'test'];
+  assert.is(run(stopped, [...still, '--epochs', '3']).status, 0);
+  assert.is(run(ran, [...still, '--epochs', '2']).status, 0);
+  assert.is(log(stopped).length, 2);
+  assert.is(summary(stopped).stoppedEarly, true);
+  assert.is(log(ran).length, 2);
+  assert.is(summary(ran).stoppedEarly, false);
+});
+
 test('--validation file:PATH validates on a manifest elsewhere: the same metrics as the dataset\'s own test split', () => {
   const folder = tmp('valfile');
   symlinkSync(join(data, 'images'), join(folder, 'images'));

@@ -5,7 +5,6 @@
 //   and in scores;
 // - errors read as they do in Node.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,10 +23,9 @@ import { load, encodeAttributes, HashingTextEncoder, type Scorer, type Score } f
 import { decodeImage, imageToTensor } from '../../runtime/image-node.ts';
 import { toNCHW } from '../../runtime/pixels.ts';
 import type * as M2fnWeb from '../../runtime/web.ts';
+import { assertChromium, CHROMIUM, FLAGS } from './chromium.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const CHROMIUM = process.env.M2FN_CHROMIUM ?? '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** Relative agreement when the browser gets the exact tensors Node made (wasm vs native float32 kernels). */
 const TENSOR_RTOL = 1e-5;
@@ -143,12 +141,7 @@ let envPromise: Promise<Env> | null = null;
 const env = () => (envPromise ??= setup());
 
 async function setup(): Promise<Env> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is needed for the browser tests and ${CHROMIUM} does not exist. ` +
-        `Install it with: apt-get update && apt-get install -y chromium (or set M2FN_CHROMIUM to a Chromium binary).`,
-    );
-  }
+  assertChromium();
   const build = spawnSync('npm', ['run', '--silent', 'build:web'], { cwd: ROOT, encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`npm run build:web failed (${build.status}): ${build.stderr}`);
 

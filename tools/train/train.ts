@@ -281,7 +281,8 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
       if (improved) await save(bestPath);
       await save(lastPath);
       await writeAtomic(join(o.out, 'train-log.jsonl'), log.map((e) => JSON.stringify(e)).join('\n') + '\n');
-      if (o.patience > 0 && sinceBest >= o.patience) {
+      // Only a stop before the last epoch is early: a run that has done all its epochs just ends.
+      if (o.patience > 0 && sinceBest >= o.patience && epoch < o.epochs) {
         stoppedEarly = true;
         say(`early stop: no improvement in ${o.patience} epochs`);
         break;
