@@ -7,7 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { load, M2fnInputError, encodeAttributes, HashingTextEncoder, decodeImage, dominantColour, createOcr, type Scorer } from '../../runtime/index.ts';
+import { load, M2fnInputError, encodeAttributes, HashingTextEncoder, decodeImage, dominantColour, type Scorer } from '../../runtime/index.ts';
+import { createOcr } from '../../runtime/ocr.ts';
 import { TINY_SCHEMA, writeTinyModel } from '../runtime/tiny-model.ts';
 import { sandbox, thrown, within } from './sandbox.ts';
 
