@@ -20,7 +20,9 @@ import { augmenting, NO_AUGMENT, type Augment } from './augment.ts';
 import { WeightAverage } from './ema.ts';
 import { Batcher, epochOrder, foldTargetScaling } from './data.ts';
 import { TrainEngine, type StepMode } from './engine.ts';
-import { evaluate, loadData } from './load.ts';
+import { evaluate, loadData, validationSensitivity } from './load.ts';
+import { diagnoseImagePath } from './image-path.ts';
+import { describeSensitivity, IMAGE_BLIND_RATIO } from '../eval/sensitivity.ts';
 import { createProgress } from './progress.ts';
 import { learningRate, type Schedule } from './schedule.ts';
 
@@ -61,6 +63,8 @@ export interface TrainOptions {
   standardizeTargets: boolean;
   /** Stop after this many steps in total (for smoke runs). */
   maxSteps?: number;
+  /** Image sensitivity on the validation rows each epoch: swap rounds (sensitivity.ts; default 4, 0: off). */
+  sensitivityRounds?: number;
   textEncoder?: TextEncoder;
   quiet?: boolean;
 }
@@ -72,6 +76,9 @@ export interface EpochLog {
   valLoss?: number;
   valSprc?: number;
   valLcc?: number;
+  /** Validation image sensitivity (ratio) and the SPRC lost when validation images are permuted. */
+  imageSensitivity?: number;
+  imageSprcLoss?: number;
   lr: number;
   imgPerS: number;
   seconds: number;
@@ -249,6 +256,17 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           sinceBest = 0;
         } else sinceBest++;
         say(`epoch ${epoch + 1}: train loss ${entry.trainLoss.toPrecision(4)}, val loss ${v.loss.toPrecision(4)}, SPRC ${v.sprc.toFixed(3)}, LCC ${v.lcc.toFixed(3)}${improved ? ' (best)' : ''}`);
+        const rounds = o.sensitivityRounds ?? 4;
+        if (rounds > 0) {
+          const s = await validationSensitivity(engine, data.val, data.spec, o.batchSize, (ex) => new Batcher(o.config, ex, data.readImages, lossInputs, []), { rounds, seed: o.seed });
+          Object.assign(entry, { imageSensitivity: s.ratio, imageSprcLoss: s.sprcLoss });
+          say(`epoch ${epoch + 1}: ${describeSensitivity(s)}`);
+          if (s.images > 1 && s.ratio < IMAGE_BLIND_RATIO) {
+            const rows = Int32Array.from({ length: Math.min(64, data.val.rows.length) }, (_, i) => i);
+            const found = await diagnoseImagePath(o.config, engine.values(), valBatcher.fill(rows, null).feeds, rows.length);
+            say(`warning: epoch ${epoch + 1}: the model is image-blind (image sensitivity ${s.ratio.toFixed(3)} < ${IMAGE_BLIND_RATIO}): ${found.findings.join('; ') || 'no dead units or saturated branch found on a validation batch'}`);
+          }
+        }
       } else {
         bestEpoch = epoch + 1;
         say(`epoch ${epoch + 1}: train loss ${entry.trainLoss.toPrecision(4)}`);
