@@ -17,7 +17,8 @@ import { gradients } from './autodiff.ts';
 import { constF32, type Value } from './ir.ts';
 import type { BuiltModel } from './models/m2fn.ts';
 import { matmul, mul, reduceMean, reduceSum, relu, scoped } from './ops/index.ts';
-import { inferenceOutputs } from './export.ts';
+import { inferenceOutputs, modelCard, writeModel, type CardExtras, type Written } from './export.ts';
+import type { ExplainSpec } from '../runtime/card.ts';
 import type { GraphSpec } from './serialize.ts';
 
 export const gradcamName = (stage: number) => `gradcam${stage}`;
@@ -50,4 +51,19 @@ export function explainGraph(m: BuiltModel, opts: { bucketValues?: number[] } = 
   );
   const outputs = [...inferenceOutputs(m, { attention: true }), ...stages.map((s) => s.cam)];
   return { spec: { name: `${cfg.model}_explain`, inputs: m.aux ? [m.image, m.aux] : [m.image], outputs }, score, stages };
+}
+
+/** What the runtime needs to read the explain graph's extra outputs (recorded in its card). */
+export function explainSpec(m: BuiltModel): ExplainSpec {
+  const grid = m.attention ? Math.round(Math.sqrt(m.attention.shape[1] as number)) : null;
+  return {
+    attention: m.attention ? { name: 'attention', height: grid!, width: grid! } : null,
+    gradcam: m.stages.map((s, b) => ({ stage: b + 1, name: gradcamName(b + 1), height: s.shape[2] as number, width: s.shape[3] as number })),
+  };
+}
+
+/** `DIR/explain.onnx` + `DIR/explain.card.json`: the inference card plus the `explain` section. */
+export function writeExplain(dir: string, m: BuiltModel, extras: CardExtras = {}): Promise<Written> {
+  const { spec } = explainGraph(m, { bucketValues: extras.bucketValues });
+  return writeModel(dir, 'explain', spec, (bytes) => ({ ...modelCard(m, bytes, extras), explain: explainSpec(m) }));
 }

@@ -51,6 +51,7 @@ export interface CardExtras {
   textEncoder?: string;
   /** What each distribution bucket stands for (e.g. a CTR), when not ratings 1..10. */
   bucketValues?: number[];
+  diagnostics?: ModelCard['diagnostics'];
 }
 
 export function modelCard(m: BuiltModel, onnxBytes: Uint8Array, extras: CardExtras = {}): ModelCard {
@@ -82,6 +83,7 @@ export function modelCard(m: BuiltModel, onnxBytes: Uint8Array, extras: CardExtr
     config: { ...cfg, auxSchema: undefined },
     parameters: parameterCounts(m),
     sha256: createHash('sha256').update(onnxBytes).digest('hex'),
+    ...(extras.diagnostics ? { diagnostics: extras.diagnostics } : {}),
   };
 }
 

@@ -10,9 +10,12 @@ import { ocrCommand } from './commands/ocr.ts';
 import { avaCommand } from './commands/ava.ts';
 import { evalCommand } from './commands/eval.ts';
 import { replicateCommand } from './commands/replicate.ts';
+import { explainCommand } from './commands/explain.ts';
+import { whatifCommand } from './commands/whatif.ts';
+import { rankCommand } from './commands/rank.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const COMMANDS: CommandModule<any, any>[] = [synthCommand, prepareCommand, insightsCommand, colourCommand, ocrCommand, avaCommand, evalCommand, replicateCommand];
+const COMMANDS: CommandModule<any, any>[] = [synthCommand, prepareCommand, insightsCommand, colourCommand, ocrCommand, avaCommand, evalCommand, replicateCommand, explainCommand, whatifCommand, rankCommand];
 
 let cli = yargs(hideBin(process.argv)).scriptName('m2fn').usage('$0 <command> [options]');
 for (const c of COMMANDS) cli = cli.command(c);

@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeInference } from '../../graph/export.ts';
+import { writeExplain } from '../../graph/explain.ts';
 import type { ModelConfig } from '../../graph/models/config.ts';
 import { buildModel } from '../../graph/models/m2fn.ts';
 import { importPretrained } from '../../graph/pretrained.ts';
@@ -294,10 +295,16 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     const model = buildModel(o.config);
     for (const [k, v] of model.params.values) (v.data as Float32Array).set(finalTensors.get(k)!.data);
     foldTargetScaling(model, data.spec);
-    const written = await writeInference(o.out, model, {
+    // The card records the image sensitivity measured at the exported epoch.
+    const exported = log.find((e) => e.epoch === bestEpoch) ?? log[log.length - 1];
+    const sensitivity = exported?.imageSensitivity !== undefined ? { ratio: exported.imageSensitivity, sprcLoss: exported.imageSprcLoss, rows: data.val!.rows.length, images: new Set(data.val!.imageIndex).size, rounds: o.sensitivityRounds ?? 4, split: 'validation', epoch: exported.epoch } : undefined;
+    const extras = {
       textEncoder: (o.textEncoder ?? new HashingTextEncoder()).id,
       bucketValues: data.spec.buckets?.values,
-    });
+      ...(sensitivity ? { diagnostics: { imageSensitivity: sensitivity } } : {}),
+    };
+    const written = await writeInference(o.out, model, extras);
+    await writeExplain(o.out, model, extras);
     if (log.length) await renderLearningCurve(log, join(o.out, 'learning-curve.png'), `${o.config.model} · ${o.loss} · lr ${o.lr}`);
     const result: TrainResult = { log, bestEpoch, bestMetric, stoppedEarly, steps: step, inferencePath: written.onnxPath };
     await writeAtomic(join(o.out, 'summary.json'), JSON.stringify({ ...result, selectBy: o.selectBy }, null, 2) + '\n');
