@@ -26,10 +26,12 @@ export async function basePixels(image: ImageInput, size: number): Promise<Buffe
 export async function overlayPng(base: Buffer, size: number, map: ArrayLike<number>, h: number, w: number): Promise<Buffer> {
   const norm = normalizeMap(map);
   const grey = Buffer.from(Array.from(norm, (v) => Math.round(255 * v)));
-  const up = await sharp(grey, { raw: { width: w, height: h, channels: 1 } }).resize(size, size, { fit: 'fill', kernel: 'cubic' }).raw().toBuffer();
+  // sharp may hand back more than one channel for a one-channel input: read with its stride.
+  const { data: up, info } = await sharp(grey, { raw: { width: w, height: h, channels: 1 } }).resize(size, size, { fit: 'fill', kernel: 'cubic' }).raw().toBuffer({ resolveWithObject: true });
+  const stride = info.channels;
   const out = Buffer.alloc(size * size * 3);
   for (let p = 0; p < size * size; p++) {
-    const v = up[p] / 255;
+    const v = up[p * stride] / 255;
     const [r, g, b] = heat(v);
     const a = 0.65 * v;
     out[3 * p] = Math.round((1 - a) * base[3 * p] + a * r);
