@@ -31,7 +31,7 @@ export const rankCommand: CommandModule<object, Args> = {
       const r = await rankCreatives(scorers, images, attributes);
       console.error(`rank: ${r.note}`);
       r.ranked.forEach((c, i) =>
-        console.log(JSON.stringify({ rank: i + 1, image: c.image, ctr: c.score, range: c.range, ...(c.range ? { distinguishableFromNext: !c.overlapsNext } : {}) })),
+        console.log(JSON.stringify({ rank: i + 1, image: c.image, ctr: c.score, range: c.range, ...(c.range && i < r.ranked.length - 1 ? { distinguishableFromNext: !c.overlapsNext } : {}) })),
       );
     } finally {
       await Promise.all(scorers.map((s) => s.close()));
