@@ -65,6 +65,14 @@ const rejects = async (p: Promise<unknown>, re: RegExp) => {
   assert.unreachable(`expected a rejection matching ${re}`);
 };
 
+test('one image for every row (the blank-image variant): one round, ratio 0 by construction', async () => {
+  const s = await imageSensitivity({ imageOf: new Int32Array(6), predict: predictor((_, i) => v[i]), observed: v.slice(0, 6) });
+  assert.is(s.images, 1);
+  assert.is(s.rounds, 1);
+  assert.is(s.ratio, 0);
+  assert.is(s.sprcLoss, 0);
+});
+
 test('bad input is refused, naming the problem', async () => {
   await rejects(imageSensitivity({ imageOf: Int32Array.of(0), predict: async () => new Float64Array(1) }), /at least 2 rows/);
   await rejects(imageSensitivity({ imageOf, observed: [1, 2], predict: predictor(() => 0) }), /12 rows but 2 observed/);
