@@ -34,7 +34,7 @@ export interface ExplainGraph {
 /** Distribution outputs: the value each bucket stands for (default 1..10). */
 export function explainGraph(m: BuiltModel, opts: { bucketValues?: number[] } = {}): ExplainGraph {
   const cfg = m.config;
-  if (m.params.values.size && m.ctx.training) throw new Error('explain graph: build the model in inference mode');
+  if (m.ctx.training) throw new Error('explain graph: build the model in inference mode (running batch-norm statistics)');
   const score = scoped('explain', () => {
     if (cfg.output === 'regression') return reduceSum(m.output, [1], false);
     const values = opts.bucketValues ?? Array.from({ length: 10 }, (_, k) => k + 1);

@@ -265,7 +265,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           if (s.images > 1 && s.ratio < IMAGE_BLIND_RATIO) {
             const rows = Int32Array.from({ length: Math.min(64, data.val.rows.length) }, (_, i) => i);
             const found = await diagnoseImagePath(o.config, engine.values(), valBatcher.fill(rows, null).feeds, rows.length);
-            say(`warning: epoch ${epoch + 1}: the model is image-blind (image sensitivity ${s.ratio.toFixed(3)} < ${IMAGE_BLIND_RATIO}): ${found.findings.join('; ') || 'no dead units or saturated branch found on a validation batch'}`);
+            // Printed even with --quiet: a run that stopped seeing its images must not pass unnoticed.
+            process.stderr.write(`warning: epoch ${epoch + 1}: the model is image-blind (image sensitivity ${s.ratio.toFixed(3)} < ${IMAGE_BLIND_RATIO}): ${found.findings.join('; ') || 'no dead units or saturated branch found on a validation batch'}\n`);
           }
         }
       } else {
