@@ -20,11 +20,16 @@ export function outputName(m: BuiltModel): 'ctr' | 'dist' {
   return m.config.output === 'regression' ? 'ctr' : 'dist';
 }
 
-/** The inference graph: image (+ aux) → ctr or dist (+ attention weights when asked). */
-export function inferenceSpec(m: BuiltModel, opts: { attention?: boolean } = {}): GraphSpec {
+/** The inference graph's outputs: ctr or dist (+ attention weights when asked and present). */
+export function inferenceOutputs(m: BuiltModel, opts: { attention?: boolean } = {}): Value[] {
   const outputs: Value[] = [m.output.named(outputName(m))];
   if (opts.attention && m.attention) outputs.push(m.attention.named('attention'));
-  return { name: `${m.config.model}_inference`, inputs: m.aux ? [m.image, m.aux] : [m.image], outputs };
+  return outputs;
+}
+
+/** The inference graph: image (+ aux) → ctr or dist (+ attention weights when asked). */
+export function inferenceSpec(m: BuiltModel, opts: { attention?: boolean } = {}): GraphSpec {
+  return { name: `${m.config.model}_inference`, inputs: m.aux ? [m.image, m.aux] : [m.image], outputs: inferenceOutputs(m, opts) };
 }
 
 /** Module of a parameter, from its name: vgg, cbn, att, fuse, head. */
@@ -46,6 +51,7 @@ export interface CardExtras {
   textEncoder?: string;
   /** What each distribution bucket stands for (e.g. a CTR), when not ratings 1..10. */
   bucketValues?: number[];
+  diagnostics?: ModelCard['diagnostics'];
 }
 
 export function modelCard(m: BuiltModel, onnxBytes: Uint8Array, extras: CardExtras = {}): ModelCard {
@@ -77,6 +83,7 @@ export function modelCard(m: BuiltModel, onnxBytes: Uint8Array, extras: CardExtr
     config: { ...cfg, auxSchema: undefined },
     parameters: parameterCounts(m),
     sha256: createHash('sha256').update(onnxBytes).digest('hex'),
+    ...(extras.diagnostics ? { diagnostics: extras.diagnostics } : {}),
   };
 }
 

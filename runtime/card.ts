@@ -60,6 +60,14 @@ export interface Precision {
   sourceSha256: string;
 }
 
+/** The explain graph's extra outputs (explain.card.json): attention weights and Grad-CAM maps. */
+export interface ExplainSpec {
+  /** [N, height·width] softmax weights over the last feature map's positions; null without attention. */
+  attention: { name: string; height: number; width: number } | null;
+  /** One [N, height, width] map per VGG stage, stage 1 the finest. */
+  gradcam: { stage: number; name: string; height: number; width: number }[];
+}
+
 export interface ModelCard {
   format: typeof CARD_FORMAT;
   model: string;
@@ -77,4 +85,8 @@ export interface ModelCard {
   /** sha256 of the .onnx file the card describes, hex. */
   sha256: string;
   precision?: Precision;
+  /** Explain graphs only (graph/explain.ts). */
+  explain?: ExplainSpec;
+  /** Trained models: how much the predictions depend on the image (tools/eval/sensitivity.ts). */
+  diagnostics?: { imageSensitivity?: { ratio: number; sprcLoss?: number; rows: number; images: number; rounds: number; split: string; epoch: number | null } };
 }

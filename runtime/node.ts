@@ -9,7 +9,7 @@ import { openSession, type ExecutionProvider, type SessionOptions } from './exec
 import { describeImage, imageToTensor, type ImageInput } from './image-node.ts';
 import { readModelFiles } from './model-files.ts';
 import type { Score } from './results.ts';
-import { checkSessionNames, pickTextEncoder, ScorerCore, type ScorerPlatform } from './scorer-common.ts';
+import { checkSessionNames, pickTextEncoder, ScorerCore, type Explanation, type ScorerPlatform } from './scorer-common.ts';
 import type { TextEncoder } from './text.ts';
 
 export interface LoadOptions extends SessionOptions {
@@ -35,11 +35,16 @@ export interface Scorer {
   scoreMany(items: ScoreItem[], opts?: { batchSize?: number; concurrency?: number }): Promise<Score[]>;
   /** Scores already-prepared inputs: `image` [n, 3, size, size] normalised, `aux` [n, auxDim] or null. */
   scoreTensors(image: Float32Array, aux: Float32Array | null, n: number): Promise<Score[]>;
+  /** A scorer loaded from explain.onnx: attention weights and a Grad-CAM map per VGG stage for one item. */
+  explain(image: ImageInput, attributes?: Attributes): Promise<Explanation>;
   /** Releases the session. Required before exit with webgpu (a live session aborts the process). */
   close(): Promise<void>;
 }
 
-/** Loads a model directory (inference.onnx + inference.card.json), or a .onnx path with its card beside it. */
+/**
+ * Loads a model directory (inference.onnx + inference.card.json), or a .onnx path with its card
+ * beside it — `DIR/explain.onnx` for a scorer that can also `explain`.
+ */
 export async function load(modelDir: string, opts: LoadOptions = {}): Promise<Scorer> {
   const files = await readModelFiles(modelDir);
   const { card, onnxPath } = files;

@@ -33,6 +33,13 @@ export function pickTextEncoder(card: ModelCard, given: TextEncoder | undefined)
   return new HashingTextEncoder({ dim: [...dims][0] });
 }
 
+/** One item's explanation (ScorerCore.explain). Maps are row-major [height, width]. */
+export interface Explanation {
+  score: Score;
+  attention: { height: number; width: number; weights: Float32Array } | null;
+  gradcam: { stage: number; height: number; width: number; map: Float32Array }[];
+}
+
 /** What both ORT packages' sessions expose about their graph. */
 export interface SessionNames {
   readonly inputNames: readonly string[];
@@ -215,6 +222,12 @@ export class ScorerCore<I, EP extends string> {
 
   /** `first`: index of batch[0] among the caller's items, for error messages; null for a lone item. */
   private async scoreBatch(batch: { image: I; attributes?: Attributes }[], first: number | null, concurrency: number): Promise<Score[]> {
+    const { image, aux } = await this.prepare(batch, first, concurrency);
+    return this.scoreTensors(image, aux, batch.length);
+  }
+
+  /** The items' image and aux tensors, encoded as the card says. */
+  private async prepare(batch: { image: I; attributes?: Attributes }[], first: number | null, concurrency: number) {
     const n = batch.length;
     const schema = this.card.auxSchema;
     // Models without aux ignore attributes, so one call site can compare image-only baselines.
@@ -231,18 +244,49 @@ export class ScorerCore<I, EP extends string> {
         offset: i * this.imageSize,
       }),
     );
-    return this.scoreTensors(image, aux, n);
+    return { image, aux };
   }
 
-  async scoreTensors(image: Float32Array, aux: Float32Array | null, n: number): Promise<Score[]> {
-    this.assertOpen();
+  /** Runs the items and returns the named outputs. */
+  private async runItems(batch: { image: I; attributes?: Attributes }[], first: number | null, concurrency: number, fetches: string[]) {
+    const { image, aux } = await this.prepare(batch, first, concurrency);
+    return this.session.run(this.feeds(image, aux, batch.length), fetches);
+  }
+
+  private feeds(image: Float32Array, aux: Float32Array | null, n: number): Record<string, TensorLike> {
     const { inputs, preprocessing } = this.card;
     const withAux = checkTensors(this.card, image, aux, n);
     const feeds: Record<string, TensorLike> = {
       [inputs.image.name]: this.platform.tensor(image, [n, 3, preprocessing.size, preprocessing.size]),
     };
     if (withAux && inputs.aux && aux) feeds[inputs.aux.name] = this.platform.tensor(aux, [n, this.auxDim]);
-    const out = await this.session.run(feeds, [this.card.output.name]);
+    return feeds;
+  }
+
+  /**
+   * The explanation of one item (a scorer loaded from explain.onnx, graph/explain.ts): its score,
+   * the attention weights over the last feature map and a Grad-CAM map per VGG stage, raw
+   * (non-negative, in the model's units; normalise for display).
+   */
+  async explain(image: I, attributes?: Attributes): Promise<Explanation> {
+    this.assertOpen();
+    const spec = this.card.explain;
+    if (!spec) throw new Error(`model "${this.card.model}" has no explain graph here: load explain.onnx from the model directory (ort-train and m2fn-build-graph --explain write it)`);
+    const out = await this.runItems([{ image, attributes }], null, 1, [this.card.output.name, ...(spec.attention ? [spec.attention.name] : []), ...spec.gradcam.map((g) => g.name)]);
+    const read = (name: string) => {
+      const t = out[name];
+      const data = Float32Array.from(t.data as Float32Array);
+      t.dispose();
+      return data;
+    };
+    const score = readScores(this.card, read(this.card.output.name), 1)[0];
+    const attention = spec.attention ? { height: spec.attention.height, width: spec.attention.width, weights: read(spec.attention.name) } : null;
+    return { score, attention, gradcam: spec.gradcam.map((g) => ({ stage: g.stage, height: g.height, width: g.width, map: read(g.name) })) };
+  }
+
+  async scoreTensors(image: Float32Array, aux: Float32Array | null, n: number): Promise<Score[]> {
+    this.assertOpen();
+    const out = await this.session.run(this.feeds(image, aux, n), [this.card.output.name]);
     const tensor = out[this.card.output.name];
     try {
       checkOutputFinite(this.card, tensor.data as Float32Array, n);

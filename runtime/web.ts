@@ -9,7 +9,7 @@ import { checkIntegerOption, LIMITS } from './limits.ts';
 import type { ModelCard } from './card.ts';
 import type { Attributes } from './attributes.ts';
 import type { Score } from './results.ts';
-import { checkSessionNames, pickTextEncoder, ScorerCore, type ScorerPlatform } from './scorer-common.ts';
+import { checkSessionNames, pickTextEncoder, ScorerCore, type Explanation, type ScorerPlatform } from './scorer-common.ts';
 import type { TextEncoder } from './text.ts';
 import { describeWebImage, imageToTensorWeb, type WebImageInput } from './web/image.ts';
 import { readWebModel, type WebModelSource } from './web/model-source.ts';
@@ -55,6 +55,8 @@ export interface WebScorer {
   scoreMany(items: WebScoreItem[], opts?: { batchSize?: number; concurrency?: number }): Promise<Score[]>;
   /** Scores already-prepared inputs: `image` [n, 3, size, size] normalised, `aux` [n, auxDim] or null. */
   scoreTensors(image: Float32Array, aux: Float32Array | null, n: number): Promise<Score[]>;
+  /** A scorer loaded from explain.onnx: attention weights and a Grad-CAM map per VGG stage for one item. */
+  explain(image: WebImageInput, attributes?: Attributes): Promise<Explanation>;
   /** Releases the session (and its GPU buffers with webgpu); idempotent; later calls throw. */
   close(): Promise<void>;
 }
@@ -129,6 +131,9 @@ const BROWSER: ScorerPlatform<WebImageInput> = {
 export type { Score, RegressionScore, DistributionScore } from './results.ts';
 export { readScores, ctrOf, scoreValue } from './results.ts';
 export { M2fnInputError } from './errors.ts';
+export type { Explanation } from './scorer-common.ts';
+export { whatIf, type WhatIfSweep } from './whatif.ts';
+export { rankCreatives, type Ranking, type RankedCreative } from './rank.ts';
 export { validateSchema, encodeAttributes, encodeAttributesBatch, attributeOffsets, type Attributes } from './attributes.ts';
 export { HashingTextEncoder, HASHING_TEXT_ENCODER_ID } from './hashing-text-encoder.ts';
 export { toNCHW, type RawPixels } from './pixels.ts';

@@ -4,6 +4,7 @@ import { hideBin } from 'yargs/helpers';
 import { topoSort } from '../graph/ir.ts';
 import { inferenceSpec, writeInference } from '../graph/export.ts';
 import { buildModel } from '../graph/models/m2fn.ts';
+import { writeExplain } from '../graph/explain.ts';
 import { importPretrained } from '../graph/pretrained.ts';
 import { checkLoss, defaultLoss } from '../graph/training/losses.ts';
 import { DEFAULT_OPTIMIZER } from '../graph/training/optimizers.ts';
@@ -16,6 +17,7 @@ const argv = await withModelOptions(yargs(hideBin(process.argv)))
   .option('out', { type: 'string', demandOption: true, describe: 'output directory' })
   .option('pretrained', { type: 'string', describe: 'ONNX file whose 3×3 conv weights initialise the backbone (e.g. model-zoo VGG19)' })
   .option('attention-output', { type: 'boolean', default: false, describe: 'also output the attention weights [N, s·s]' })
+  .option('explain', { type: 'boolean', default: false, describe: 'also write DIR/explain.onnx + card: the output, attention weights and a Grad-CAM map per VGG stage (gradients from our autodiff, in the same graph)' })
   .option('artifacts', { type: 'boolean', default: false, describe: 'also write the training artifacts: training_model, eval_model, optimizer_model, train_step, checkpoint', group: 'Training artifacts:' })
   .option('loss', { choices: ['wmse', 'mse', 'kld', 'emd'] as const, describe: 'default: wmse (regression), kld (distribution), emd (nima)', group: 'Training artifacts:' })
   .option('optimizer', { choices: ['adamw', 'sgd'] as const, default: 'adamw' as const, group: 'Training artifacts:' })
@@ -33,6 +35,7 @@ const argv = await withModelOptions(yargs(hideBin(process.argv)))
   .example('$0 --no-att --no-high --out out/ablation', 'ablation "O O × ×" (paper Table 7)')
   .example('$0 --aux-cross 1 --aux-cross-attributes age,month,ocr,domcol --out out/cross', 'beyond the paper: pairs of these attributes get their own weights')
   .example('$0 --aux-schema ava --output distribution --out out/ava', 'AVA: tags as text, CBN hidden 64')
+  .example('$0 --explain --size 64 --width 0.125 --out out/explain', 'also the explain graph (attention + Grad-CAM per stage)')
   .example('$0 --artifacts --size 112 --width 0.25 --out out/train', 'training artifacts (ONNX Runtime on-device training layout)')
   .strict()
   .help()
@@ -52,6 +55,10 @@ try {
   console.log(`model ${model.config.model}, ${model.config.backbone}, ${model.config.size}², width ×${model.config.width}, aux dim ${written.card.inputs.aux?.shape[1] ?? 0}`);
   console.log(`parameters: ${p.total.toLocaleString('en')} (${Object.entries(p.byModule).map(([k, v]) => `${k} ${v.toLocaleString('en')}`).join(', ')})`);
   console.log(`ops: ${[...ops].map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  if (argv.explain) {
+    const ex = await writeExplain(argv.out, model, { textEncoder: argv['text-encoder'] });
+    console.log(`wrote ${ex.onnxPath} (${(ex.bytes / 1e6).toFixed(1)} MB): ${ex.card.explain!.gradcam.map((g) => `${g.name} ${g.height}×${g.width}`).join(', ')}${ex.card.explain!.attention ? ', attention' : ''}`);
+  }
   if (argv.artifacts) {
     const set = await writeArtifacts(argv.out, {
       config: model.config,

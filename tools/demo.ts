@@ -5,6 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { readManifest } from './data/manifest.ts';
 import { pearson, spearman } from './eval/metrics.ts';
+import { prepareSplit, splitSensitivity } from './eval/score-model.ts';
+import { describeSensitivity, IMAGE_BLIND_RATIO } from './eval/sensitivity.ts';
 import { load } from '../runtime/node.ts';
 import { scoreValue } from '../runtime/results.ts';
 
@@ -27,7 +29,9 @@ step('m2fn', ['synth', '--out', world, '--images', '300', '--impressions', '1000
 step('m2fn', ['prepare', '--world', world, '--out', dataset, '--merge-below', '5000', '--size', '128']);
 step('ort-train', [
   '--data', dataset, '--out', run, '--force',
-  '--size', '64', '--width', '0.125', '--head-hidden', '64', '--cbn-hidden', '32', '--att-hidden', '32', '--fuse-dim', '32',
+  // CBN opens every VGG block: with it only after conv1 the unnormalised features grew ~10⁴× in
+  // the first epoch, saturated the fusion's image tanh and left the model image-blind (docs/explain.md).
+  '--size', '64', '--width', '0.125', '--head-hidden', '64', '--cbn-hidden', '32', '--att-hidden', '32', '--fuse-dim', '32', '--cbn-placement', '1,1,1,1,1',
   '--epochs', '6', '--batch-size', '16', '--lr', '1e-3', '--schedule', 'cosine:warmup=20', '--validation', 'holdout:0.15',
 ]);
 
@@ -35,12 +39,13 @@ console.log(`\n$ scoring the ${dataset} test split with the Node runtime (runtim
 const test = readManifest(dataset, 'test');
 const scorer = await load(run);
 const scores = await scorer.scoreMany(test.rows.map((r) => ({ image: join(dataset, r.image), attributes: r.attributes })), { batchSize: 32 });
-await scorer.close();
 const predicted = scores.map(scoreValue);
 const observed = test.rows.map((r) => r.ctr!);
+const sensitivity = await splitSensitivity(await prepareSplit(scorer, test), observed);
+await scorer.close();
 const truth = test.rows.map((r) => r.truth ?? NaN);
 console.log(`test rows (unseen ads × their contexts): ${test.rows.length}`);
-console.log(`SPRC / LCC vs observed CTR: ${spearman(predicted, observed).toFixed(3)} / ${pearson(predicted, observed).toFixed(3)}`);
+console.log(`SPRC / LCC vs observed CTR: ${spearman(predicted, observed).toFixed(3)} / ${pearson(predicted, observed).toFixed(3)}; ${describeSensitivity(sensitivity)}${sensitivity.ratio < IMAGE_BLIND_RATIO ? ' — IMAGE-BLIND: the ranking comes from the attributes alone' : ''}`);
 if (truth.every(Number.isFinite)) {
   console.log(`SPRC / LCC vs ground-truth CTR: ${spearman(predicted, truth).toFixed(3)} / ${pearson(predicted, truth).toFixed(3)}`);
   console.log(`noise ceiling (truth vs observed) SPRC / LCC: ${spearman(truth, observed).toFixed(3)} / ${pearson(truth, observed).toFixed(3)}`);

@@ -13,9 +13,12 @@ import { replicateCommand } from './commands/replicate.ts';
 import { quantizeCommand } from './commands/quantize.ts';
 import { scoreCommand } from './commands/score.ts';
 import { serveCommand } from './commands/serve.ts';
+import { explainCommand } from './commands/explain.ts';
+import { whatifCommand } from './commands/whatif.ts';
+import { rankCommand } from './commands/rank.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const COMMANDS: CommandModule<any, any>[] = [synthCommand, prepareCommand, insightsCommand, colourCommand, ocrCommand, avaCommand, evalCommand, replicateCommand, quantizeCommand, scoreCommand, serveCommand];
+const COMMANDS: CommandModule<any, any>[] = [synthCommand, prepareCommand, insightsCommand, colourCommand, ocrCommand, avaCommand, evalCommand, replicateCommand, quantizeCommand, scoreCommand, serveCommand, explainCommand, whatifCommand, rankCommand];
 
 let cli = yargs(hideBin(process.argv)).scriptName('m2fn').usage('$0 <command> [options]');
 for (const c of COMMANDS) cli = cli.command(c);

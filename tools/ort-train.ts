@@ -41,6 +41,7 @@ const argv = await withModelOptions(yargs(hideBin(process.argv)))
   .option('freeze-backbone-epochs', { type: 'number', default: 0, describe: 'keep the VGG backbone frozen for the first N epochs', group: 'Run:' })
   .option('pretrained', { type: 'string', describe: 'ONNX file whose 3×3 convs initialise the backbone', group: 'Run:' })
   .option('max-steps', { type: 'number', describe: 'stop after this many steps (smoke runs)', group: 'Run:' })
+  .option('sensitivity-rounds', { type: 'number', default: 4, describe: 'image sensitivity on the validation rows each epoch: each row scored with this many images, attributes fixed (0: off); warns when the model is image-blind', group: 'Run:' })
   .option('quiet', { type: 'boolean', default: false, group: 'Run:' })
   .example('$0 --data out/dataset --out out/run --size 112 --width 0.25 --head-hidden 512,512 --epochs 5', 'a CPU-sized M2FN on a prepared synthetic world')
   .example('$0 --data out/dataset --out out/run --resume', 'continue an interrupted run')
@@ -97,6 +98,7 @@ try {
     augment: parseAugment(argv.augment),
     ema: argv.ema || undefined,
     maxSteps: argv['max-steps'],
+    sensitivityRounds: argv['sensitivity-rounds'],
     quiet: argv.quiet,
   });
   const last = result.log[result.log.length - 1];

@@ -22,6 +22,10 @@ export interface BuiltModel {
   output: Value;
   /** Attention weights [N, s·s] when attention is on. */
   attention: Value | null;
+  /** Each VGG block's last activation before its pool, [N, C_b, S/2^b, S/2^b] (b = 0..4). */
+  stages: Value[];
+  /** The high-level fusion's image branch tanh(W_img f + b) [N, fuseDim], when that step is on. */
+  fuseImage: Value | null;
   params: ParamStore;
   ctx: LayerCtx;
 }
@@ -41,13 +45,18 @@ export function buildModel(config: ModelConfig, opts: { training?: boolean; bnMo
   const auxIn = m.aux ? input('aux', 'float32', ['N', configAuxDim(cfg)]) : null;
   const aux = auxIn && cfg.auxCross > 0 ? scoped('aux', () => attributeCross(ctx, auxIn, cfg.auxCross, crossedColumns(cfg))) : auxIn;
 
-  let x = vggBackbone(ctx, cfg, image, m.low ? aux : null); //      low-level fusion inside
+  const backbone = vggBackbone(ctx, cfg, image, m.low ? aux : null); //      low-level fusion inside
+  let x = backbone.out;
   let attention: Value | null = null;
   if (m.att && aux) {
     ({ out: x, alpha: attention } = scoped('att', () => spatialAttention(ctx, x, aux, cfg.attHidden)));
   }
   let v = flatten(x);
-  if (m.high && aux) v = scoped('fuse', () => highLevelFusion(ctx, v, aux, cfg.fuseDim));
+  let fuseImage: Value | null = null;
+  if (m.high && aux) {
+    v = scoped('fuse', () => highLevelFusion(ctx, v, aux, cfg.fuseDim));
+    fuseImage = v.producer!.inputs[0]; // the product's first factor (fusion.ts)
+  }
   const logits = scoped('head', () =>
     mlpHead(ctx, v, {
       hidden: cfg.headHidden,
@@ -57,5 +66,5 @@ export function buildModel(config: ModelConfig, opts: { training?: boolean; bnMo
     }),
   );
   const output = cfg.output === 'distribution' ? softmax(logits, 1) : cfg.link === 'logit' ? sigmoid(logits) : logits;
-  return { config: cfg, image, aux: auxIn, logits, output, attention, params: ctx.params, ctx };
+  return { config: cfg, image, aux: auxIn, logits, output, attention, stages: backbone.stages, fuseImage, params: ctx.params, ctx };
 }

@@ -1,6 +1,6 @@
 // Neural-network ops: convolution, pooling, normalisation, dense layers, softmax, dropout.
 import { constF32, constI64, constant, type Shape, type Value } from '../ir.ts';
-import { cast, equal, exp, mul, sub } from './elementwise.ts';
+import { add, cast, div, equal, exp, mul, sqrt, sub } from './elementwise.ts';
 import { unbroadcast } from './grad-util.ts';
 import { reduceSum, reshape, shapeOf, slice, transpose } from './tensor.ts';
 import { fmt, normAxis } from '../shape.ts';
@@ -70,6 +70,14 @@ defineOp('MaxPool', {
 
 defineOp('BatchNormalization', {
   attrTypes: { epsilon: 'float', momentum: 'float', training_mode: 'int' },
+  // Inference mode only (training-mode BN is built from primitives, layers/norm.ts): with fixed
+  // statistics it is the per-channel affine map y = (x − mean) · scale / sqrt(var + ε) + bias, so
+  // dx = dy · scale / sqrt(var + ε). Its statistics and affine inputs are not trained through it.
+  grad: ({ node, x, dy }) => {
+    const C = x[0]!.shape[1] as number;
+    const perChannel = div(x[1]!, sqrt(add(x[4]!, constF32(node.attrs.epsilon as number))));
+    return [mul(dy[0]!, reshape(perChannel, [1, C, ...Array(x[0]!.rank - 2).fill(1)])), null, null, null, null];
+  },
   infer: (c) => {
     const x = c.in(0);
     for (let i = 1; i < 5; i++) {

@@ -104,6 +104,12 @@ test('tiny replicate run writes a report with the required sections', async () =
       assert.ok(r.markdown.includes(section), `section "${section}" in:\n${r.markdown}`);
     }
     assert.ok(r.markdown.includes('M2FN (OOOO)') && r.markdown.includes('only aux: linear regression'));
+    // Image sensitivity: measured for the trained variant, which sees images; not for the baseline.
+    const m2fnResult = run.results.find((x) => x.variant === 'm2fn')!;
+    assert.ok(m2fnResult.imageSensitivity && m2fnResult.imageSensitivity.ratio > 0 && m2fnResult.imageSensitivity.images === new Set(readManifest(run.datasets['100+'].dir, 'test').rows.map((x) => x.image)).size, JSON.stringify(m2fnResult.imageSensitivity));
+    assert.is(run.results.find((x) => x.variant === 'linear')!.imageSensitivity, undefined);
+    assert.ok(r.markdown.includes('| image sensitivity |'), 'the tables have the image-sensitivity column');
+    assert.ok(r.markdown.includes(`| ${m2fnResult.imageSensitivity.ratio.toFixed(3)} |`), 'M2FN\'s row states its sensitivity');
     // The stated total counts the report's own writing as well as the data and the variants.
     assert.ok(r.reportSeconds > 0);
     assert.ok(Math.abs(r.totalSeconds - (run.seconds.total + run.seconds.earlier.seconds + r.reportSeconds)) < 1e-9);
@@ -132,6 +138,7 @@ test('tiny replicate run writes a report with the required sections', async () =
     assert.ok((meta.width ?? 0) >= 600);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     assert.is(results.variants.length, 2);
+    assert.ok(Math.abs(results.variants.find((v: { variant: string }) => v.variant === 'm2fn').imageSensitivity - m2fnResult.imageSensitivity.ratio) < 1e-12);
     assert.ok(Number.isFinite(results.headline['100+'].ceiling.sprc.estimate));
     // The fraction's interval resamples M2FN and the ceiling on the same rows; its estimate is the stated fraction.
     const h = r.headline['100+'];

@@ -65,6 +65,10 @@ const cases: Record<string, GradCase> = {
   Gemm_transA: { shapes: [[4, 3], [4, 5]], build: ([a, b]) => op.gemm(a, b, null, { transA: true }) },
   Gemm_transA_transB: { shapes: [[4, 3], [5, 4], [1, 5]], build: ([a, b, c]) => op.gemm(a, b, c, { transA: true, transB: true }) },
   MatMul: { shapes: [[3, 4], [4, 2]], build: ([a, b]) => op.matmul(a, b) },
+  BatchNormalization_inference: {
+    shapes: [[2, 3, 2, 2]],
+    build: ([x]) => op.batchNorm(x, constF32([0.5, -1.2, 2]), constF32([0.1, 0, -0.3]), constF32([0.2, -0.4, 1]), constF32([0.3, 1.5, 0.8]), 1e-5),
+  },
   Softmax: { shapes: [[3, 5]], build: ([a]) => op.softmax(a, 1) },
   LogSoftmax: { shapes: [[3, 5]], build: ([a]) => op.logSoftmax(a, 1) },
   fan_out_sums: { shapes: [[4]], build: ([a]) => op.add(op.mul(a, a), op.tanh(a)) as Value },

@@ -15,6 +15,7 @@ import sharp from 'sharp';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { writeInference } from '../../graph/export.ts';
+import { writeExplain } from '../../graph/explain.ts';
 import { defaultConfig } from '../../graph/models/config.ts';
 import { buildModel } from '../../graph/models/m2fn.ts';
 import { quantizeModelDir } from '../../tools/quantize/model-dir.ts';
@@ -149,6 +150,7 @@ async function setup(): Promise<Env> {
   const size = 64;
   const m2fnModel = buildModel({ ...defaultConfig('m2fn'), size, width: 0.125, headHidden: [16], cbnHidden: 8, attHidden: 8, fuseDim: 8 });
   await writeInference(join(dir, 'm2fn'), m2fnModel);
+  await writeExplain(join(dir, 'm2fn'), m2fnModel);
   const nimaModel = buildModel({ ...defaultConfig('nima'), size, width: 0.125, headHidden: [16] });
   await writeInference(join(dir, 'nima'), nimaModel);
   // A directory whose card belongs to another model: the sha256 check must catch it.
@@ -332,6 +334,39 @@ test('already-sized pixels: the browser pipeline without resampling matches Node
   }, { rgb: Array.from(px.data), size: px.width, attrs: ATTRS, o: WASM });
   const rel = closeScores(browser, node, TENSOR_RTOL, 'ImageData 64×64');
   measured.push(`pre-sized ImageData: relative difference ${rel.toExponential(2)}`);
+});
+
+test('explain graph: the browser gives Node\'s attention weights and Grad-CAM maps for the same pixels', async () => {
+  const e = await env();
+  const px = await decodeImage(join(e.dir, 'img/ad.png'), e.m2fn.card.preprocessing);
+  const explainer = await load(join(e.dir, 'm2fn', 'explain.onnx'));
+  const node = await explainer.explain(join(e.dir, 'img/ad.png'), ATTRS);
+  await explainer.close();
+  const browser = await e.page.evaluate(async ({ rgb, size, attrs, o }) => {
+    const rgba = new Uint8ClampedArray(size * size * 4);
+    for (let i = 0; i < size * size; i++) {
+      rgba.set(rgb.slice(i * 3, i * 3 + 3), i * 4);
+      rgba[i * 4 + 3] = 255;
+    }
+    const s = await window.m2fn.loadWeb({ modelUrl: '/models/m2fn/explain.onnx' }, o);
+    const ex = await s.explain(new ImageData(rgba, size, size), attrs);
+    await s.close();
+    return { score: ex.score, attention: ex.attention && Array.from(ex.attention.weights), gradcam: ex.gradcam.map((g) => ({ stage: g.stage, map: Array.from(g.map) })) };
+  }, { rgb: Array.from(px.data), size: px.width, attrs: ATTRS, o: WASM });
+  closeScores(browser.score, node.score, TENSOR_RTOL, 'explain score');
+  assert.ok(browser.attention && node.attention);
+  let worst = 0;
+  const compare = (b: number[], n: Float32Array, what: string) => {
+    assert.is(b.length, n.length, what);
+    const scale = Math.max(1e-12, ...Array.from(n, Math.abs));
+    assert.ok(Math.max(...Array.from(n)) > 0, `${what}: Node's map is all zero, nothing to compare`);
+    const d = Math.max(...b.map((v, i) => Math.abs(v - n[i]))) / scale;
+    worst = Math.max(worst, d);
+    assert.ok(d <= 1e-4, `${what}: browser and Node differ by ${d.toExponential(2)} of the map's largest value`);
+  };
+  compare(browser.attention!, node.attention!.weights, 'attention');
+  browser.gradcam.forEach((g, i) => compare(g.map, node.gradcam[i].map, `Grad-CAM stage ${g.stage}`));
+  measured.push(`explain maps, browser vs Node: largest difference ${worst.toExponential(2)} of each map's maximum`);
 });
 
 test('image path: browser decoding and resizing stay close to sharp (pixels and scores)', async () => {

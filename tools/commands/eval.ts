@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../data/atomic.ts';
 import { evaluateModel } from '../eval/score-model.ts';
 import { evalMarkdown, ci } from '../eval/eval-markdown.ts';
+import { describeSensitivity } from '../eval/sensitivity.ts';
 
 interface Args {
   model: string;
@@ -15,6 +16,7 @@ interface Args {
   seed: number;
   level: number;
   'batch-size': number;
+  'sensitivity-rounds': number;
   quiet: boolean;
 }
 
@@ -31,10 +33,11 @@ export const evalCommand: CommandModule<object, Args> = {
       .option('seed', { type: 'number', default: 0, describe: 'bootstrap seed' })
       .option('level', { type: 'number', default: 0.95, describe: 'interval coverage' })
       .option('batch-size', { type: 'number', default: 64 })
+      .option('sensitivity-rounds', { type: 'number', default: 8, describe: 'image sensitivity: each row scored with this many images (its own + others), attributes fixed; 0: skip' })
       .option('quiet', { type: 'boolean', default: false })
       .example('$0 eval --model out/run --data out/dataset', 'test-split metrics of a trained run'),
   handler: async (a) => {
-    const { report } = await evaluateModel(a.model, a.data, { split: a.split, resamples: a.resamples, seed: a.seed, level: a.level, batchSize: a['batch-size'] });
+    const { report } = await evaluateModel(a.model, a.data, { split: a.split, resamples: a.resamples, seed: a.seed, level: a.level, batchSize: a['batch-size'], sensitivityRounds: a['sensitivity-rounds'] });
     const out = a.out ?? a.model;
     mkdirSync(out, { recursive: true });
     const json = join(out, `eval-${a.split}.json`);
@@ -45,7 +48,8 @@ export const evalCommand: CommandModule<object, Args> = {
     const line = [`SPRC ${ci(s.sprc)}`, `LCC ${ci(s.lcc)}`];
     if (report.std) line.push(`SPRC(std) ${ci(report.std.sprc)}`, `LCC(std) ${ci(report.std.lcc)}`);
     if (report.noiseCeiling) line.push(`ceiling SPRC ${report.noiseCeiling.sprc.estimate.toFixed(3)} (fraction ${report.fractionOfCeiling!.sprc.toFixed(2)})`);
+    if (report.imageSensitivity) line.push(describeSensitivity(report.imageSensitivity));
     if (!a.quiet) console.error(`${report.n} rows: ${line.join(', ')}`);
-    console.log(JSON.stringify({ json, markdown: md, n: report.n, sprc: s.sprc.estimate, lcc: s.lcc.estimate, mse: s.mse.estimate, mae: s.mae.estimate }));
+    console.log(JSON.stringify({ json, markdown: md, n: report.n, sprc: s.sprc.estimate, lcc: s.lcc.estimate, mse: s.mse.estimate, mae: s.mae.estimate, imageSensitivity: report.imageSensitivity?.ratio }));
   },
 };

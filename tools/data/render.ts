@@ -93,16 +93,21 @@ function product(spec: ImageSpec, S: number, textBand: [number, number]): string
   }
 }
 
+/** Where the catchphrase goes: its lines, font size and the rows [top, top + blockH] it covers. */
+export function textLayout(spec: Pick<ImageSpec, 'textLarge' | 'catchphrase' | 'textPosition'>, S: number) {
+  const fontSize = S * (spec.textLarge ? 0.1 : 0.075);
+  const lines = wrapText(spec.catchphrase, spec.textLarge ? 13 : 18);
+  const lineH = fontSize * 1.2;
+  const blockH = lines.length * lineH;
+  const top = spec.textPosition === 'top' ? S * 0.08 : spec.textPosition === 'middle' ? (S - blockH) / 2 : S * 0.92 - blockH;
+  return { fontSize, lines, lineH, blockH, top };
+}
+
 /** The SVG source of an ad (exposed for tests and for debugging layouts). */
 export function adSvg(spec: ImageSpec, size: number): string {
   const S = size;
   const rng = new Rng(spec.index * 7919 + 17);
-  const fontSize = S * (spec.textLarge ? 0.1 : 0.075);
-  const maxChars = spec.textLarge ? 13 : 18;
-  const lines = wrapText(spec.catchphrase, maxChars);
-  const lineH = fontSize * 1.2;
-  const blockH = lines.length * lineH;
-  const top = spec.textPosition === 'top' ? S * 0.08 : spec.textPosition === 'middle' ? (S - blockH) / 2 : S * 0.92 - blockH;
+  const { fontSize, lines, lineH, top, blockH } = textLayout(spec, S);
   const family = spec.style === 'pixel' ? 'DejaVu Sans Mono, monospace' : 'DejaVu Sans, sans-serif';
   const text = lines
     .map((l, i) => `<text x="${S / 2}" y="${(top + (i + 0.82) * lineH).toFixed(1)}" text-anchor="middle" font-family="${family}" font-weight="bold" font-size="${fontSize.toFixed(1)}" fill="${rgb(spec.textColour)}">${escapeXml(l)}</text>`)

@@ -2,6 +2,7 @@
 // metrics for distribution models, ground truth and noise ceiling, and the per-level tables.
 import type { EvalReport, MetricSet } from './evaluate.ts';
 import type { BootstrapInterval } from './metrics.ts';
+import { IMAGE_BLIND_RATIO } from './sensitivity.ts';
 
 const num = (v: number, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) : '—');
 const sci = (v: number) => (Number.isFinite(v) ? v.toExponential(2) : '—');
@@ -33,6 +34,13 @@ export function evalMarkdown(r: EvalReport): string {
     lines.push('## Noise ceiling', '');
     lines.push(`The ground-truth CTR scored against the observed CTR: SPRC ${ci(r.noiseCeiling.sprc)}, LCC ${ci(r.noiseCeiling.lcc)}.`);
     lines.push(`The model reaches ${num(r.fractionOfCeiling!.sprc, 2)} of the SPRC ceiling and ${num(r.fractionOfCeiling!.lcc, 2)} of the LCC ceiling.`, '');
+  }
+  if (r.imageSensitivity) {
+    const s = r.imageSensitivity;
+    lines.push('## Image sensitivity', '');
+    lines.push(`With each row's attributes fixed and its image swapped for ${s.rounds - 1} other test images (${s.images} distinct), predictions spread by ${sci(s.swapSpread)} on average (sd), against ${sci(s.overallSpread)} over the rows as they are: **ratio ${num(s.ratio)}**${s.ratio < IMAGE_BLIND_RATIO ? ' — the model is image-blind' : ''}.`);
+    if (s.sprcLoss !== undefined) lines.push(`SPRC ${num(s.sprc!)} falls to ${num(s.sprcPermuted!)} when the images are permuted across the rows (lost: ${num(s.sprcLoss)}).`);
+    lines.push('');
   }
   if (r.byAttribute.length) {
     lines.push('## By attribute level', '', 'Metrics within the rows of each level (— where a level has under 2 rows or a constant target).', '');

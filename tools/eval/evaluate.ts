@@ -6,6 +6,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import type { AuxSchema } from '../../runtime/schema.ts';
 import type { DatasetRow, LoadedSplit, SplitName } from '../data/manifest.ts';
+import type { ImageSensitivity } from './sensitivity.ts';
 import { bootstrapCI, distributionMoments, mae, mse, pearson, spearman, type BootstrapInterval, type BootstrapOptions, type Vec } from './metrics.ts';
 
 export const EVAL_FORMAT = 'm2fn-eval/1';
@@ -143,6 +144,8 @@ export interface EvalReport extends EvalSummary {
   model: { dir: string; name: string; output: 'regression' | 'distribution'; config: Record<string, unknown> };
   data: { dir: string; split: SplitName; target: 'ctr' | 'histogram' };
   bootstrap: { resamples: number; seed: number; level: number };
+  /** How much the predictions depend on the image with the attributes fixed (sensitivity.ts). */
+  imageSensitivity?: ImageSensitivity;
   seconds: number;
   notes: string[];
 }

@@ -14,6 +14,7 @@ import { ctrToDistribution, fitBuckets, type Buckets } from '../train/targets.ts
 import { distributionMoments } from './metrics.ts';
 import { absImage, summarize, targetsOf, EVAL_FORMAT, type EvalReport } from './evaluate.ts';
 import type { BootstrapOptions } from './metrics.ts';
+import { imageIds, imageSensitivity, type ImageSensitivity } from './sensitivity.ts';
 
 export interface ModelPredictions {
   predicted: Float64Array;
@@ -29,6 +30,44 @@ function textEncoderFor(card: ModelCard, given?: TextEncoder): TextEncoder {
   return new HashingTextEncoder({ dim: texts[0].kind === 'text' ? texts[0].dim : 768 });
 }
 
+/** A split as model inputs: every distinct image decoded once, every row's attributes encoded once. */
+interface SplitInputs {
+  n: number;
+  /** Image id of each row (0..images−1, first appearance order). */
+  imageOf: Int32Array;
+  /** Rows `at` .. `at + m - 1` as model inputs, row i shown image `images[i]`. */
+  batch(at: number, m: number, images?: Int32Array): { image: Float32Array; aux: Float32Array | null };
+}
+
+async function splitInputs(card: ModelCard, split: LoadedSplit, o: { batchSize?: number; textEncoder?: TextEncoder }): Promise<SplitInputs> {
+  const rows = split.rows;
+  const n = rows.length;
+  const per = 3 * card.preprocessing.size ** 2;
+  const { imageOf, distinct } = imageIds(rows.map((r) => absImage(split, r)));
+  const tensors: Float32Array[] = [];
+  for (const p of distinct) tensors.push(await imageToTensor(p, card.preprocessing, { label: p }));
+  const schema = card.auxSchema;
+  const D = schema ? auxDim(schema) : 0;
+  const encoder = textEncoderFor(card, o.textEncoder);
+  const step = o.batchSize ?? 64;
+  const aux = schema ? new Float32Array(n * D) : null;
+  for (let at = 0; aux && at < n; at += step) {
+    const part = rows.slice(at, at + step);
+    const enc = await encodeAttributesBatch(schema!, part.map((r) => r.attributes), encoder, { firstIndex: at });
+    if (enc.length !== part.length * D) throw new Error(`aux encoding gave ${enc.length} floats for ${part.length} rows of ${D}`);
+    aux.set(enc, at * D);
+  }
+  return {
+    n,
+    imageOf,
+    batch(at, m, images = imageOf) {
+      const image = new Float32Array(m * per);
+      for (let i = 0; i < m; i++) image.set(tensors[images[at + i]], i * per);
+      return { image, aux: aux ? aux.subarray(at * D, (at + m) * D) : null };
+    },
+  };
+}
+
 /** One batch of a split as the model's inputs: rows `at` .. `at + n - 1`. */
 export interface SplitBatch {
   at: number;
@@ -41,41 +80,55 @@ export interface SplitBatch {
 
 /** The rows of `split` as model inputs, in batches, in row order. */
 export async function* splitBatches(card: ModelCard, split: LoadedSplit, o: { batchSize?: number; textEncoder?: TextEncoder } = {}): AsyncGenerator<SplitBatch> {
-  const rows = split.rows;
-  const per = 3 * card.preprocessing.size ** 2;
-  const paths = [...new Set(rows.map((r) => absImage(split, r)))];
-  const tensors = new Map<string, Float32Array>();
-  for (const p of paths) tensors.set(p, await imageToTensor(p, card.preprocessing, { label: p }));
-  const schema = card.auxSchema;
-  const D = schema ? auxDim(schema) : 0;
-  const encoder = textEncoderFor(card, o.textEncoder);
-  const batch = o.batchSize ?? 64;
-  for (let at = 0; at < rows.length; at += batch) {
-    const part = rows.slice(at, at + batch);
-    const image = new Float32Array(part.length * per);
-    part.forEach((r, i) => image.set(tensors.get(absImage(split, r))!, i * per));
-    const aux = schema ? await encodeAttributesBatch(schema, part.map((r) => r.attributes), encoder, { firstIndex: at }) : null;
-    if (aux && aux.length !== part.length * D) throw new Error(`aux encoding gave ${aux.length} floats for ${part.length} rows of ${D}`);
-    yield { at, n: part.length, image, aux };
+  const inputs = await splitInputs(card, split, o);
+  const step = o.batchSize ?? 64;
+  for (let at = 0; at < inputs.n; at += step) {
+    const n = Math.min(step, inputs.n - at);
+    yield { at, n, ...inputs.batch(at, n) };
   }
+}
+
+/** A split made ready to score: every distinct image decoded once, every row's attributes encoded once. */
+export interface PreparedSplit {
+  /** Image id of each row (0..images−1, first appearance order). */
+  imageOf: Int32Array;
+  /** Predictions for every row, row i shown image `images[i]` (default: its own). */
+  predict(images?: Int32Array): Promise<ModelPredictions>;
+}
+
+export async function prepareSplit(scorer: Scorer, split: LoadedSplit, o: { batchSize?: number; textEncoder?: TextEncoder } = {}): Promise<PreparedSplit> {
+  const inputs = await splitInputs(scorer.card, split, o);
+  const { n, imageOf } = inputs;
+  const step = o.batchSize ?? 64;
+  const distribution = scorer.card.output.kind === 'distribution';
+  const predict = async (images: Int32Array = imageOf): Promise<ModelPredictions> => {
+    const predicted = new Float64Array(n);
+    const predictedStd = distribution ? new Float64Array(n) : undefined;
+    for (let at = 0; at < n; at += step) {
+      const m = Math.min(step, n - at);
+      const { image, aux } = inputs.batch(at, m, images);
+      const scores = await scorer.scoreTensors(image, aux, m);
+      scores.forEach((s, i) => {
+        if ('ctr' in s) predicted[at + i] = s.ctr;
+        else {
+          predicted[at + i] = s.mean;
+          predictedStd![at + i] = s.std;
+        }
+      });
+    }
+    return { predicted, predictedStd };
+  };
+  return { imageOf, predict };
 }
 
 /** Predictions for every row of `split`, in row order. */
 export async function scoreSplit(scorer: Scorer, split: LoadedSplit, o: { batchSize?: number; textEncoder?: TextEncoder } = {}): Promise<ModelPredictions> {
-  const n = split.rows.length;
-  const predicted = new Float64Array(n);
-  const predictedStd = scorer.card.output.kind === 'distribution' ? new Float64Array(n) : undefined;
-  for await (const { at, n: m, image, aux } of splitBatches(scorer.card, split, o)) {
-    const scores = await scorer.scoreTensors(image, aux, m);
-    scores.forEach((s, i) => {
-      if ('ctr' in s) predicted[at + i] = s.ctr;
-      else {
-        predicted[at + i] = s.mean;
-        predictedStd![at + i] = s.std;
-      }
-    });
-  }
-  return { predicted, predictedStd };
+  return (await prepareSplit(scorer, split, o)).predict();
+}
+
+/** Image sensitivity (sensitivity.ts) of a model on a split, against the split's observed scores. */
+export async function splitSensitivity(prepared: PreparedSplit, observed: ArrayLike<number>, o: { rounds?: number; seed?: number } = {}): Promise<ImageSensitivity> {
+  return imageSensitivity({ imageOf: prepared.imageOf, observed, predict: async (images) => (await prepared.predict(images)).predicted, ...o });
 }
 
 /**
@@ -101,6 +154,8 @@ export interface EvaluateOptions extends BootstrapOptions {
   split?: SplitName;
   batchSize?: number;
   load?: LoadOptions;
+  /** Image-sensitivity swap rounds (sensitivity.ts; default 8, 0: not measured). */
+  sensitivityRounds?: number;
 }
 
 /** Loads the model in `modelDir`, scores `dataDir`'s split and summarises. */
@@ -111,7 +166,8 @@ export async function evaluateModel(modelDir: string, dataDir: string, o: Evalua
   if (!split.rows.length) throw new Error(`${dataDir}: split "${splitName}" has no rows`);
   const scorer = await load(modelDir, { ep: 'cpu', ...o.load });
   try {
-    const predictions = await scoreSplit(scorer, split, { batchSize: o.batchSize, textEncoder: o.load?.textEncoder });
+    const prepared = await prepareSplit(scorer, split, { batchSize: o.batchSize, textEncoder: o.load?.textEncoder });
+    const predictions = await prepared.predict();
     const notes: string[] = [];
     let stdFn: ((r: LoadedSplit['rows'][number]) => number) | undefined;
     if (predictions.predictedStd) {
@@ -121,12 +177,15 @@ export async function evaluateModel(modelDir: string, dataDir: string, o: Evalua
     }
     const targets = targetsOf(split, stdFn);
     const summary = summarize({ ...targets, ...predictions }, split.dataset.auxSchema, o);
+    const rounds = o.sensitivityRounds ?? 8;
+    const imageSensitivity = rounds > 0 ? await splitSensitivity(prepared, targets.observed, { rounds, seed: o.seed }) : undefined;
     const report: EvalReport = {
       format: EVAL_FORMAT,
       model: { dir: modelDir, name: scorer.card.model, output: scorer.card.output.kind, config: scorer.card.config },
       data: { dir: dataDir, split: splitName, target: split.dataset.target },
       bootstrap: { resamples: o.resamples ?? 1000, seed: o.seed ?? 0, level: o.level ?? 0.95 },
       ...summary,
+      ...(imageSensitivity ? { imageSensitivity } : {}),
       seconds: (performance.now() - t0) / 1000,
       notes,
     };

@@ -5,6 +5,7 @@ import { preprocessingFor } from '../../graph/export.ts';
 import { HashingTextEncoder } from '../../runtime/hashing-text-encoder.ts';
 import { loadManifest, loadManifestFile, type LoadedSplit } from '../data/manifest.ts';
 import { pearson, spearman } from '../eval/metrics.ts';
+import { imageIds, imageSensitivity, type ImageSensitivity } from '../eval/sensitivity.ts';
 import { Batcher, buildExamples, fitTargets, holdOutByImage, imageList, predictedScores, type Examples, type TargetSpec } from './data.ts';
 import type { TrainEngine } from './engine.ts';
 import { openImageCache } from './image-cache.ts';
@@ -79,4 +80,21 @@ export async function evaluate(engine: TrainEngine, batcher: Batcher, ex: Exampl
     predicted.set(predictedScores(spec, prediction, rows.length), at);
   }
   return { loss: lossSum / n, sprc: spearman(predicted, ex.score), lcc: pearson(predicted, ex.score), predicted };
+}
+
+/**
+ * Image sensitivity (eval/sensitivity.ts) of the model being trained on examples `ex`: each
+ * round scores every row with another row's image through `batcherFor` a view of `ex`.
+ */
+export async function validationSensitivity(engine: TrainEngine, ex: Examples, spec: TargetSpec, batchSize: number, batcherFor: (ex: Examples) => Batcher, o: { rounds: number; seed: number }): Promise<ImageSensitivity> {
+  const { imageOf, distinct } = imageIds(Array.from(ex.imageIndex));
+  return imageSensitivity({
+    imageOf,
+    observed: ex.score,
+    ...o,
+    predict: async (images) => {
+      const view: Examples = { ...ex, imageIndex: Int32Array.from(images, (j) => distinct[j]) };
+      return (await evaluate(engine, batcherFor(view), view, spec, batchSize)).predicted;
+    },
+  });
 }

@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeInference } from '../../graph/export.ts';
+import { writeExplain } from '../../graph/explain.ts';
 import type { ModelConfig } from '../../graph/models/config.ts';
 import { buildModel } from '../../graph/models/m2fn.ts';
 import { importPretrained } from '../../graph/pretrained.ts';
@@ -23,7 +24,9 @@ import { augmenting, NO_AUGMENT, type Augment } from './augment.ts';
 import { WeightAverage } from './ema.ts';
 import { Batcher, epochOrder, foldTargetScaling } from './data.ts';
 import { TrainEngine, type StepMode } from './engine.ts';
-import { evaluate, loadData } from './load.ts';
+import { evaluate, loadData, validationSensitivity } from './load.ts';
+import { diagnoseImagePath } from './image-path.ts';
+import { describeSensitivity, IMAGE_BLIND_RATIO } from '../eval/sensitivity.ts';
 import { createProgress } from './progress.ts';
 import { learningRate, type Schedule } from './schedule.ts';
 
@@ -64,6 +67,8 @@ export interface TrainOptions {
   standardizeTargets: boolean;
   /** Stop after this many steps in total (for smoke runs). */
   maxSteps?: number;
+  /** Image sensitivity on the validation rows each epoch: swap rounds (sensitivity.ts; default 4, 0: off). */
+  sensitivityRounds?: number;
   textEncoder?: TextEncoder;
   quiet?: boolean;
 }
@@ -75,6 +80,9 @@ export interface EpochLog {
   valLoss?: number;
   valSprc?: number;
   valLcc?: number;
+  /** Validation image sensitivity (ratio) and the SPRC lost when validation images are permuted. */
+  imageSensitivity?: number;
+  imageSprcLoss?: number;
   lr: number;
   imgPerS: number;
   seconds: number;
@@ -269,6 +277,18 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
           sinceBest = 0;
         } else sinceBest++;
         say(`epoch ${epoch + 1}: train loss ${entry.trainLoss.toPrecision(4)}, val loss ${v.loss.toPrecision(4)}, SPRC ${v.sprc.toFixed(3)}, LCC ${v.lcc.toFixed(3)}${improved ? ' (best)' : ''}`);
+        const rounds = o.sensitivityRounds ?? 4;
+        if (rounds > 0) {
+          const s = await validationSensitivity(engine, data.val, data.spec, o.batchSize, (ex) => new Batcher(o.config, ex, data.readImages, lossInputs, []), { rounds, seed: o.seed });
+          Object.assign(entry, { imageSensitivity: s.ratio, imageSprcLoss: s.sprcLoss });
+          say(`epoch ${epoch + 1}: ${describeSensitivity(s)}`);
+          if (s.images > 1 && s.ratio < IMAGE_BLIND_RATIO) {
+            const rows = Int32Array.from({ length: Math.min(64, data.val.rows.length) }, (_, i) => i);
+            const found = await diagnoseImagePath(o.config, engine.values(), valBatcher.fill(rows, null).feeds, rows.length);
+            // Printed even with --quiet: a run that stopped seeing its images must not pass unnoticed.
+            process.stderr.write(`warning: epoch ${epoch + 1}: the model is image-blind (image sensitivity ${s.ratio.toFixed(3)} < ${IMAGE_BLIND_RATIO}): ${found.findings.join('; ') || 'no dead units or saturated branch found on a validation batch'}\n`);
+          }
+        }
       } else {
         bestEpoch = epoch + 1;
         say(`epoch ${epoch + 1}: train loss ${entry.trainLoss.toPrecision(4)}`);
@@ -297,10 +317,16 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
     const model = buildModel(o.config);
     for (const [k, v] of model.params.values) (v.data as Float32Array).set(finalTensors.get(k)!.data);
     foldTargetScaling(model, data.spec);
-    const written = await writeInference(o.out, model, {
+    // The card records the image sensitivity measured at the exported epoch.
+    const exported = log.find((e) => e.epoch === bestEpoch) ?? log[log.length - 1];
+    const sensitivity = exported?.imageSensitivity !== undefined ? { ratio: exported.imageSensitivity, sprcLoss: exported.imageSprcLoss, rows: data.val!.rows.length, images: new Set(data.val!.imageIndex).size, rounds: o.sensitivityRounds ?? 4, split: 'validation', epoch: exported.epoch } : undefined;
+    const extras = {
       textEncoder: (o.textEncoder ?? new HashingTextEncoder()).id,
       bucketValues: data.spec.buckets?.values,
-    });
+      ...(sensitivity ? { diagnostics: { imageSensitivity: sensitivity } } : {}),
+    };
+    const written = await writeInference(o.out, model, extras);
+    await writeExplain(o.out, model, extras);
     if (log.length) await renderLearningCurve(log, join(o.out, 'learning-curve.png'), `${o.config.model} · ${o.loss} · lr ${o.lr}`);
     const result: TrainResult = { log, bestEpoch, bestMetric, stoppedEarly, steps: step, inferencePath: written.onnxPath };
     await writeAtomic(join(o.out, 'summary.json'), JSON.stringify({ ...result, selectBy: o.selectBy }, null, 2) + '\n');

@@ -29,6 +29,8 @@ export interface VariantStats {
   truthLcc?: number;
   sprcStd?: BootstrapInterval;
   lccStd?: BootstrapInterval;
+  /** Seed-averaged image sensitivity ratio (sensitivity.ts); absent for variants that see no image. */
+  imageSensitivity?: number;
   seconds: number;
   paper?: PaperFigure;
 }
@@ -52,7 +54,7 @@ const sd = (xs: number[]) => {
 
 export function variantStats(
   variant: Variant,
-  seeds: { seed: number; predicted: ArrayLike<number>; predictedStd?: ArrayLike<number>; seconds: number }[],
+  seeds: { seed: number; predicted: ArrayLike<number>; predictedStd?: ArrayLike<number>; imageSensitivity?: number; seconds: number }[],
   t: Targets,
   resamples: number,
 ): VariantStats {
@@ -85,6 +87,8 @@ export function variantStats(
     out.sprcStd = ci(spearman, t.targetStd, stds);
     out.lccStd = ci(pearson, t.targetStd, stds);
   }
+  const sens = seeds.map((s) => s.imageSensitivity).filter((x): x is number => x !== undefined);
+  if (sens.length) out.imageSensitivity = sens.reduce((a, b) => a + b, 0) / sens.length;
   return out;
 }
 

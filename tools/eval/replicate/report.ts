@@ -65,22 +65,22 @@ function statsFor(run: ReplicateRun): Map<string, VariantStats> {
       t = targetsFor(run, tkey, needStd || !!t?.targetStd);
       targets.set(tkey, t);
     }
-    out.set(`${v.dataset}/${v.id}`, variantStats(v, rs.map((r) => ({ seed: r.seed, predicted: r.predicted, predictedStd: r.predictedStd, seconds: r.seconds.fit + r.seconds.eval })), t, run.protocol.resamples));
+    out.set(`${v.dataset}/${v.id}`, variantStats(v, rs.map((r) => ({ seed: r.seed, predicted: r.predicted, predictedStd: r.predictedStd, imageSensitivity: r.imageSensitivity?.ratio, seconds: r.seconds.fit + r.seconds.eval })), t, run.protocol.resamples));
   }
   return out;
 }
 
 function tableMarkdown(rows: VariantStats[], withStd: boolean): string[] {
   const head = withStd
-    ? ['| variant | seeds | SPRC [95% CI] | LCC [95% CI] | SPRC(std) | LCC(std) | vs truth SPRC | paper SPRC | paper LCC | paper SPRC(std) | paper LCC(std) | time |', '|---|---|---|---|---|---|---|---|---|---|---|---|']
-    : ['| variant | seeds | SPRC [95% CI] | LCC [95% CI] | seed sd (SPRC) | vs truth SPRC | paper SPRC | paper LCC | time |', '|---|---|---|---|---|---|---|---|---|'];
+    ? ['| variant | seeds | SPRC [95% CI] | LCC [95% CI] | SPRC(std) | LCC(std) | vs truth SPRC | image sensitivity | paper SPRC | paper LCC | paper SPRC(std) | paper LCC(std) | time |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|']
+    : ['| variant | seeds | SPRC [95% CI] | LCC [95% CI] | seed sd (SPRC) | vs truth SPRC | image sensitivity | paper SPRC | paper LCC | time |', '|---|---|---|---|---|---|---|---|---|---|'];
   const lines = [...head];
   for (const s of rows) {
     const common = [`| ${s.variant.label} | ${s.seeds.length} | ${ci(s.sprc)} | ${ci(s.lcc)}`];
     if (withStd) {
-      lines.push(`${common} | ${s.sprcStd ? ci(s.sprcStd) : '—'} | ${s.lccStd ? ci(s.lccStd) : '—'} | ${f3(s.truthSprc)} | ${f3(s.paper?.sprc)} | ${f3(s.paper?.lcc)} | ${f3(s.paper?.sprcStd)} | ${f3(s.paper?.lccStd)} | ${Math.round(s.seconds)} s |`);
+      lines.push(`${common} | ${s.sprcStd ? ci(s.sprcStd) : '—'} | ${s.lccStd ? ci(s.lccStd) : '—'} | ${f3(s.truthSprc)} | ${f3(s.imageSensitivity)} | ${f3(s.paper?.sprc)} | ${f3(s.paper?.lcc)} | ${f3(s.paper?.sprcStd)} | ${f3(s.paper?.lccStd)} | ${Math.round(s.seconds)} s |`);
     } else {
-      lines.push(`${common} | ${s.seeds.length > 1 ? s.sprcSeedSd.toFixed(3) : '—'} | ${f3(s.truthSprc)} | ${f3(s.paper?.sprc)} | ${f3(s.paper?.lcc)} | ${Math.round(s.seconds)} s |`);
+      lines.push(`${common} | ${s.seeds.length > 1 ? s.sprcSeedSd.toFixed(3) : '—'} | ${f3(s.truthSprc)} | ${f3(s.imageSensitivity)} | ${f3(s.paper?.sprc)} | ${f3(s.paper?.lcc)} | ${Math.round(s.seconds)} s |`);
     }
   }
   return lines;
@@ -222,7 +222,7 @@ export async function writeReport(run: ReplicateRun, dir: string, o: { command?:
   const compact = [...stats.values()].map((s) => ({
     dataset: s.dataset, variant: s.variant.id, label: s.variant.label, table: s.variant.table, seeds: s.seeds,
     sprc: s.sprc, lcc: s.lcc, mse: s.mse, mae: s.mae, sprcSeedSd: s.sprcSeedSd, perSeed: s.perSeed, truthSprc: s.truthSprc, truthLcc: s.truthLcc,
-    sprcStd: s.sprcStd, lccStd: s.lccStd, seconds: s.seconds, paper: s.paper,
+    sprcStd: s.sprcStd, lccStd: s.lccStd, imageSensitivity: s.imageSensitivity, seconds: s.seconds, paper: s.paper,
   }));
   writeFileAtomic(join(dir, 'results.json'), JSON.stringify({ protocol: { ...p, variants: undefined }, seconds: { ...run.seconds, report: reportSeconds, totalWithEarlier: total }, datasets: Object.fromEntries(Object.entries(run.datasets).map(([k, d]) => [k, { ...d, testIds: undefined }])), headline: Object.fromEntries(Object.entries(headline).map(([k, h]) => [k, { sprc: h.m2fn.sprc, lcc: h.m2fn.lcc, ceiling: h.ceiling, fraction: h.fraction, fractionInterval: h.fractionInterval, oracles: h.oracles }])), variants: compact, failures: run.failures }, null, 1) + '\n');
   files.push(join(dir, 'results.json'));

@@ -23,6 +23,7 @@ import { deriveDataset } from '../derive.ts';
 import { summarize, targetsOf, type EvalSummary } from '../evaluate.ts';
 import { mse } from '../metrics.ts';
 import { evaluateModel } from '../score-model.ts';
+import type { ImageSensitivity } from '../sensitivity.ts';
 import type { DatasetKey } from './paper.ts';
 import { rowWeights, variantLoss, type Protocol, type Variant } from './protocol.ts';
 
@@ -35,6 +36,8 @@ export interface SeedResult {
   predicted: number[];
   predictedStd?: number[];
   summary: EvalSummary;
+  /** Trained variants (they see images, blank or not): the image sensitivity on the test split (sensitivity.ts). */
+  imageSensitivity?: ImageSensitivity;
   seconds: { fit: number; eval: number };
   /** Free-form facts, e.g. the ridge a linear baseline chose, or steps trained. */
   info: Record<string, unknown>;
@@ -251,9 +254,9 @@ async function runTrained(o: ReplicateOptions, v: Variant, seed: number, data: D
     rmSync(join(runDir, 'checkpoints'), { recursive: true, force: true });
     rmSync(join(runDir, 'cache'), { recursive: true, force: true });
   }
-  const { predictions } = await evaluateModel(runDir, dir, { split: 'test', resamples: 1, load: { ep: o.ep ?? 'cpu', threads: o.threads } });
+  const { predictions, report } = await evaluateModel(runDir, dir, { split: 'test', resamples: 1, load: { ep: o.ep ?? 'cpu', threads: o.threads } });
   const test = readManifest(dir, 'test');
-  return { predicted: predictions.predicted, predictedStd: predictions.predictedStd, info: { steps: result.steps, finalTrainLoss: result.log.at(-1)?.trainLoss, fitSeconds: fit }, test };
+  return { predicted: predictions.predicted, predictedStd: predictions.predictedStd, imageSensitivity: report.imageSensitivity, info: { steps: result.steps, finalTrainLoss: result.log.at(-1)?.trainLoss, fitSeconds: fit }, test };
 }
 
 /** Runs (or resumes) every variant × seed of the protocol. */
@@ -301,7 +304,7 @@ export async function replicate(o: ReplicateOptions): Promise<ReplicateRun> {
       const res: SeedResult = {
         variant: v.id, dataset: v.dataset, seed, fingerprint: fp,
         predicted: Array.from(r.predicted), predictedStd: r.predictedStd ? Array.from(r.predictedStd) : undefined,
-        summary, seconds: { fit: fitSeconds, eval: (performance.now() - te) / 1000 }, info: r.info,
+        summary, ...('imageSensitivity' in r && r.imageSensitivity ? { imageSensitivity: r.imageSensitivity } : {}), seconds: { fit: fitSeconds, eval: (performance.now() - te) / 1000 }, info: r.info,
       };
       writeFileAtomic(file, JSON.stringify(res) + '\n');
       results.push(res);
