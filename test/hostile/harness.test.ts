@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { load, M2fnInputError } from '../../runtime/index.ts';
 import { createOcr } from '../../runtime/ocr.ts';
+import { startServer } from '../../tools/serve/server.ts';
 import { writeTinyModel } from '../runtime/tiny-model.ts';
 import { testDataset } from '../train/world.ts';
 import { cases, CliFailure, type Case, type Fixtures } from './cases.ts';
@@ -33,13 +34,20 @@ test.before(async () => {
   writeFileSync(join(world, 'images', 'a.png'), png);
   writeFileSync(join(world, 'images', 'b.png'), png);
   writeFileSync(join(world, 'log.csv'), [HEADER, csvRow('a.png'), csvRow('b.png', 'x', 1)].join('\n') + '\n');
+  const web = join(box.dir, 'web');
+  mkdirSync(web);
+  writeFileSync(join(web, 'index.html'), '<!doctype html><title>m2fn</title>\n');
+  const scorer = await load(model);
+  const serviceLimits = { maxBodyBytes: 64 * 1024, requestTimeoutMs: 1500, maxRankItems: 256 };
+  const service = await startServer(scorer, { ...serviceLimits, host: '127.0.0.1', port: 0, static: { '/': web, '/model-files/': model } });
   f = {
-    dir: box.dir, outside: box.outside, model, png, fifo, svgPath, dataset: testDataset(),
-    scorer: await load(model), ocr: await createOcr(), world: { log: join(world, 'log.csv'), images: join(world, 'images') },
+    dir: box.dir, outside: box.outside, model, png, fifo, svgPath, dataset: testDataset(), scorer, service, serviceLimits, web,
+    ocr: await createOcr(), world: { log: join(world, 'log.csv'), images: join(world, 'images') },
   };
-  protectedDirs.push(box.outside, model, world, f.dataset);
+  protectedDirs.push(box.outside, model, world, f.dataset, web);
 });
 test.after(async () => {
+  await f.service.close(1000);
   await f.scorer.close();
   await f.ocr.close();
   box.cleanup();
