@@ -15,6 +15,7 @@ import { writeTinyModel } from '../runtime/tiny-model.ts';
 import { testDataset } from '../train/world.ts';
 import { cases, CliFailure, type Case, type Fixtures } from './cases.ts';
 import { crash } from './harness-crash.ts';
+import { HttpRefusal } from './http.ts';
 import { changes, csvRow, HEADER, sandbox, SENTINEL, snapshot, within } from './sandbox.ts';
 
 const box = sandbox('harness');
@@ -53,7 +54,7 @@ test.after(async () => {
   box.cleanup();
 });
 
-test('the crash rule catches what it must: JavaScript errors, stack traces, signals, odd exit codes', () => {
+test('the crash rule catches what it must: JavaScript errors, stack traces, signals, odd exit codes, 5xx and bare 4xx answers', () => {
   assert.ok(crash(new TypeError("Cannot read properties of null (reading 'byteLength')")));
   assert.ok(crash(new RangeError('Invalid array length')));
   assert.ok(crash(new CliFailure(1, 'ort-train: boom\n    at train (/x/tools/train/train.ts:10:5)\n', null)));
@@ -61,6 +62,10 @@ test('the crash rule catches what it must: JavaScript errors, stack traces, sign
   assert.ok(crash(new CliFailure(134, 'Aborted', null)));
   assert.is(crash(new CliFailure(1, 'ort-train: --threads must be an integer in [1, 1024] (got 0)\n', null)), null);
   assert.is(crash(new M2fnInputError('image (null): expected a file path')), null);
+  assert.ok(crash(new HttpRefusal(500, '{"error":"URI malformed"}')));
+  assert.ok(crash(new HttpRefusal(404, '<html>Not Found</html>')));
+  assert.is(crash(new HttpRefusal(413, '{"error":"request body is over the limit of 10 bytes"}')), null);
+  assert.is(crash(new HttpRefusal(408, '')), null);
 });
 
 const counts = new Map<string, number>();
