@@ -15,7 +15,7 @@ import { prepare, DEFAULT_PREPARE } from '../../tools/data/prepare.ts';
 import { loadManifest } from '../../tools/data/manifest.ts';
 import { buildAvaDataset } from '../../tools/data/ava.ts';
 import { SMALL_MODEL } from '../train/world.ts';
-import { httpJson, rawHttp, type RawRequest } from './http.ts';
+import { attributeQuery, httpJson, rawHttp, type RawRequest } from './http.ts';
 
 export type Entry = 'runtime load' | 'runtime score' | 'runtime scoreMany' | 'extractors' | 'prepare' | 'ort-train' | 'm2fn-build-graph' | 'm2fn CLI' | 'm2fn serve';
 
@@ -238,9 +238,6 @@ export function cases(f: Fixtures): Case[] {
     ...serveCases(f),
   ];
 }
-
-/** The query string of `attrs` (the image-body form of POST /score). */
-export const attributeQuery = (a: Record<string, unknown>) => new URLSearchParams(Object.entries(a).map(([k, v]) => [k, String(v)])).toString();
 
 /**
  * `m2fn serve`: what a hostile or careless client sends. Every refusal must be a 4xx whose

@@ -16,9 +16,8 @@ import { prepare, DEFAULT_PREPARE } from '../../tools/data/prepare.ts';
 import { readCheckpoint, writeCheckpoint, configHash } from '../../tools/train/checkpoint.ts';
 import { startServer } from '../../tools/serve/server.ts';
 import { TINY_SCHEMA, writeTinyModel } from '../runtime/tiny-model.ts';
-import { attributeQuery } from './cases.ts';
 import { crash } from './harness-crash.ts';
-import { httpJson, HttpRefusal } from './http.ts';
+import { attributeQuery, httpJson, HttpRefusal } from './http.ts';
 import { csvRow, HEADER, sandbox, within } from './sandbox.ts';
 
 const SCALE = Number(process.env.M2FN_FUZZ_COUNT ?? 1);

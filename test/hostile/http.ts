@@ -79,6 +79,9 @@ export function rawHttp(url: string, r: RawRequest): Promise<{ status: number; b
   });
 }
 
+/** The query string of attributes `a` (the image-body form of POST /score). */
+export const attributeQuery = (a: Record<string, unknown>) => new URLSearchParams(Object.entries(a).map(([k, v]) => [k, String(v)])).toString();
+
 /** The JSON body of a 2xx answer; throws HttpRefusal for a 4xx or 5xx. */
 export async function httpJson(url: string, r: RawRequest): Promise<unknown> {
   const { status, body } = await rawHttp(url, r);
