@@ -1,6 +1,7 @@
 // Seeded fuzzing of everything m2fn reads from disk or a caller: byte flips and truncations of
-// images, model files, checkpoints, manifests and logs. Each mutant must be accepted (with finite
-// scores, conserved rows) or refused with the project's own clear error, within a time bound.
+// images, model files, checkpoints, manifests, logs and the HTTP service's request bodies. Each
+// mutant must be accepted (with finite scores, conserved rows) or refused with the project's own
+// clear error (the service: a 4xx with a message, never a 5xx), within a time bound.
 // The count per target is bounded (M2FN_FUZZ_COUNT scales it, default 1); the base seed is fixed
 // (M2FN_FUZZ_SEED overrides), and every failure prints the seed that reproduces it alone.
 import { test } from 'uvu';
@@ -13,8 +14,10 @@ import { load, M2fnInputError, type Scorer } from '../../runtime/index.ts';
 import { loadManifest, ManifestError, toJsonl, writeDatasetJson, type DatasetRow } from '../../tools/data/manifest.ts';
 import { prepare, DEFAULT_PREPARE } from '../../tools/data/prepare.ts';
 import { readCheckpoint, writeCheckpoint, configHash } from '../../tools/train/checkpoint.ts';
+import { startServer } from '../../tools/serve/server.ts';
 import { TINY_SCHEMA, writeTinyModel } from '../runtime/tiny-model.ts';
 import { crash } from './harness-crash.ts';
+import { attributeQuery, httpJson, HttpRefusal } from './http.ts';
 import { csvRow, HEADER, sandbox, within } from './sandbox.ts';
 
 const SCALE = Number(process.env.M2FN_FUZZ_COUNT ?? 1);
@@ -137,6 +140,46 @@ test('logs: a flipped or cut CSV log is refused clearly or prepared with every r
     const accounted = r.kept.impressions + r.belowThreshold.impressions + r.rejected.total.impressions;
     if (accounted !== r.raw.rows) throw new Error(`rows not conserved: ${r.raw.rows} raw, ${accounted} accounted for`);
   }, (e) => e.name === 'LogInputError', 15_000);
+});
+
+test('service: flipped and cut request bodies get a 2xx with finite scores or a 4xx with a message; the server lives on', async () => {
+  const service = await startServer(scorer, { host: '127.0.0.1', port: 0, maxBodyBytes: 256 * 1024, requestTimeoutMs: 2_000 });
+  const png = await sharp({ create: { width: 20, height: 12, channels: 3, background: '#c04080' } }).png().toBuffer();
+  const jpeg = await sharp(png).jpeg().toBuffer();
+  const b64 = png.toString('base64');
+  const post = (path: string, type: string, body: Uint8Array) => httpJson(service.url, { method: 'POST', path, headers: { 'content-type': type }, body, ms: 4_000 });
+  const finite = (s: unknown) => {
+    const v = (s as { ctr?: number; mean?: number }).ctr ?? (s as { mean?: number }).mean;
+    if (!Number.isFinite(v)) throw new Error(`silent non-finite score ${JSON.stringify(s)}`);
+  };
+  const clear = (e: Error) => e instanceof HttpRefusal && e.status < 500 && e.error !== null;
+  // A JSON body is mostly base64, and a flip there is only another corrupt image: even seeds flip
+  // the body with a placeholder for the image, put back afterwards, so the JSON itself is hit.
+  const IMAGE = Buffer.from('"@"');
+  const jsonMutant = (body: object, seed: number) => {
+    const text = JSON.stringify(body);
+    if (seed % 2) return mutate(Buffer.from(text.replaceAll('"@"', JSON.stringify(b64))), seed);
+    const m = mutate(Buffer.from(text), seed);
+    const parts: Buffer[] = [];
+    let at = 0;
+    for (let i = m.indexOf(IMAGE); i >= 0; i = m.indexOf(IMAGE, (at = i + IMAGE.length))) parts.push(m.subarray(at, i), Buffer.from(JSON.stringify(b64)));
+    return Buffer.concat([...parts, m.subarray(at)]);
+  };
+  const scoreBody = { image: '@', attributes: attrs };
+  const rankBody = { context: { colour: 'red' }, creatives: [0, 1, 2].map((i) => ({ id: `ad-${i}`, image: '@', attributes: { title: `t${i}`, price: i } })) };
+  try {
+    await fuzz('service image bodies', 30, async (seed) => finite(await post(`/score?${attributeQuery(attrs)}`, seed % 2 ? 'image/jpeg' : 'image/png', mutate(seed % 2 ? jpeg : png, seed))), clear);
+    await fuzz('service /score JSON', 30, async (seed) => finite(await post('/score', 'application/json', jsonMutant(scoreBody, seed))), clear);
+    await fuzz('service /rank JSON', 20, async (seed) => {
+      const { ranking } = (await post('/rank', 'application/json', jsonMutant(rankBody, seed))) as { ranking: { score: unknown }[] };
+      ranking.forEach((r) => finite(r.score));
+    }, clear);
+    const after = await post(`/score?${attributeQuery(attrs)}`, 'image/png', png);
+    assert.equal(after, await scorer.score(png, attrs), 'after the mutants, a good request equals scorer.score');
+    assert.is(service.stats().inFlight, 0, 'nothing left in flight');
+  } finally {
+    await service.close(1000);
+  }
 });
 
 test('the fuzzer fails on a reader that crashes: JSON.parse of a mutated manifest, unguarded', async () => {

@@ -10,10 +10,12 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { load, M2fnInputError } from '../../runtime/index.ts';
 import { createOcr } from '../../runtime/ocr.ts';
+import { startServer } from '../../tools/serve/server.ts';
 import { writeTinyModel } from '../runtime/tiny-model.ts';
 import { testDataset } from '../train/world.ts';
 import { cases, CliFailure, type Case, type Fixtures } from './cases.ts';
 import { crash } from './harness-crash.ts';
+import { HttpRefusal } from './http.ts';
 import { changes, csvRow, HEADER, sandbox, SENTINEL, snapshot, within } from './sandbox.ts';
 
 const box = sandbox('harness');
@@ -33,19 +35,26 @@ test.before(async () => {
   writeFileSync(join(world, 'images', 'a.png'), png);
   writeFileSync(join(world, 'images', 'b.png'), png);
   writeFileSync(join(world, 'log.csv'), [HEADER, csvRow('a.png'), csvRow('b.png', 'x', 1)].join('\n') + '\n');
+  const web = join(box.dir, 'web');
+  mkdirSync(web);
+  writeFileSync(join(web, 'index.html'), '<!doctype html><title>m2fn</title>\n');
+  const scorer = await load(model);
+  const serviceLimits = { maxBodyBytes: 64 * 1024, requestTimeoutMs: 1500, maxRankItems: 256 };
+  const service = await startServer(scorer, { ...serviceLimits, host: '127.0.0.1', port: 0, static: { '/': web, '/model-files/': model } });
   f = {
-    dir: box.dir, outside: box.outside, model, png, fifo, svgPath, dataset: testDataset(),
-    scorer: await load(model), ocr: await createOcr(), world: { log: join(world, 'log.csv'), images: join(world, 'images') },
+    dir: box.dir, outside: box.outside, model, png, fifo, svgPath, dataset: testDataset(), scorer, service, serviceLimits, web,
+    ocr: await createOcr(), world: { log: join(world, 'log.csv'), images: join(world, 'images') },
   };
-  protectedDirs.push(box.outside, model, world, f.dataset);
+  protectedDirs.push(box.outside, model, world, f.dataset, web);
 });
 test.after(async () => {
+  await f.service.close(1000);
   await f.scorer.close();
   await f.ocr.close();
   box.cleanup();
 });
 
-test('the crash rule catches what it must: JavaScript errors, stack traces, signals, odd exit codes', () => {
+test('the crash rule catches what it must: JavaScript errors, stack traces, signals, odd exit codes, 5xx and bare 4xx answers', () => {
   assert.ok(crash(new TypeError("Cannot read properties of null (reading 'byteLength')")));
   assert.ok(crash(new RangeError('Invalid array length')));
   assert.ok(crash(new CliFailure(1, 'ort-train: boom\n    at train (/x/tools/train/train.ts:10:5)\n', null)));
@@ -53,6 +62,10 @@ test('the crash rule catches what it must: JavaScript errors, stack traces, sign
   assert.ok(crash(new CliFailure(134, 'Aborted', null)));
   assert.is(crash(new CliFailure(1, 'ort-train: --threads must be an integer in [1, 1024] (got 0)\n', null)), null);
   assert.is(crash(new M2fnInputError('image (null): expected a file path')), null);
+  assert.ok(crash(new HttpRefusal(500, '{"error":"URI malformed"}')));
+  assert.ok(crash(new HttpRefusal(404, '<html>Not Found</html>')));
+  assert.is(crash(new HttpRefusal(413, '{"error":"request body is over the limit of 10 bytes"}')), null);
+  assert.is(crash(new HttpRefusal(408, '')), null);
 });
 
 const counts = new Map<string, number>();

@@ -14,6 +14,7 @@ import { load, type Scorer } from '../../runtime/node.ts';
 import { ctrOf } from '../../runtime/results.ts';
 import { startServer, type ScoringServer, type ServeOptions } from '../../tools/serve/server.ts';
 import { smallConfig, tmp } from '../graph/helpers.ts';
+import { attributeQuery, rawHttp } from '../hostile/http.ts';
 
 /** Batched vs single model runs differ only by float32 kernel rounding. */
 const BATCH_TOL = 1e-6;
@@ -44,9 +45,8 @@ async function withServer(opts: ServeOptions, fn: (s: ScoringServer, scorer: Sco
   }
 }
 
-const query = (a: Record<string, unknown>) => new URLSearchParams(Object.entries(a).map(([k, v]) => [k, String(v)])).toString();
 const postImage = (url: string, image: Uint8Array, attrs: Record<string, unknown>, type = 'image/png') =>
-  fetch(`${url}/score?${query(attrs)}`, { method: 'POST', headers: { 'content-type': type }, body: new Uint8Array(image) });
+  fetch(`${url}/score?${attributeQuery(attrs)}`, { method: 'POST', headers: { 'content-type': type }, body: new Uint8Array(image) });
 const postJson = (url: string, path: string, body: unknown) =>
   fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
@@ -107,22 +107,6 @@ test('36 concurrent requests: every answer is its own (vs sequential scores), an
   });
 });
 
-/** Sends `head` then a trickle of the body, and returns the raw response text once the server ends it. */
-function slowClient(url: string, head: string, sendBytes: number): Promise<string> {
-  const { port } = new URL(url);
-  return new Promise((ok, fail) => {
-    const socket = connect(Number(port), '127.0.0.1', () => {
-      socket.write(head);
-      socket.write(Buffer.alloc(sendBytes, 1));
-    });
-    let text = '';
-    socket.on('data', (d) => (text += d.toString()));
-    socket.on('close', () => ok(text));
-    socket.on('error', fail);
-    setTimeout(() => fail(new Error('no answer to the slow client within 10 s')), 10_000).unref();
-  });
-}
-
 test('bad requests: each a 4xx with a clear message, and the server keeps serving', async () => {
   await withServer({ maxBodyBytes: 50_000, maxPixels: 100 * 100, requestTimeoutMs: 1500 }, async (s, scorer, images) => {
     const big = await sharp({ create: { width: 150, height: 150, channels: 3, background: '#336699' } }).png().toBuffer();
@@ -149,8 +133,8 @@ test('bad requests: each a 4xx with a clear message, and the server keeps servin
     }
     // A client that declares a body and then stops sending: answered 408 when the request timeout ends.
     const t0 = performance.now();
-    const answer = await slowClient(s.url, `POST /score HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: 5000\r\n\r\n`, 100);
-    assert.match(answer, /^HTTP\/1\.1 408/);
+    const answer = await rawHttp(s.url, { method: 'POST', path: '/score', headers: { 'content-type': 'image/png' }, contentLength: 5000, body: Buffer.alloc(100, 1), ms: 10_000 });
+    assert.is(answer.status, 408);
     assert.ok(performance.now() - t0 < 5000, 'answered near the 1.5 s timeout');
     assert.is((await postImage(s.url, images[1], ATTRS)).status, 200, 'after the slow client');
     assert.is(s.stats().inFlight, 0, 'nothing left hanging');
@@ -196,7 +180,7 @@ test('graceful shutdown: requests admitted before close are answered; then the p
   const want = ctrOf(await scorer.score(images[0], ATTRS));
   let release!: () => void;
   const released = new Promise<void>((ok) => (release = ok));
-  const pending = Array.from({ length: 4 }, () => splitRequest(s.url, `/score?${query(ATTRS)}`, 'image/png', images[0], released));
+  const pending = Array.from({ length: 4 }, () => splitRequest(s.url, `/score?${attributeQuery(ATTRS)}`, 'image/png', images[0], released));
   while (s.stats().inFlight < 4) await new Promise((ok) => setTimeout(ok, 5));
   const closing = s.close();
   assert.is((await fetch(`${s.url}/readyz`).catch(() => null))?.status ?? 'refused', 'refused', 'no new connections while draining');

@@ -65,16 +65,17 @@ async function readTable(path: string): Promise<Table> {
 
 /** Text values (table cells, flags, query strings) → the schema's types: numeric attributes become numbers; the rest stay as given. */
 export function typeAttributes(schema: AuxSchema | null, rec: Record<string, unknown>, where: string): Attributes {
-  const out: Attributes = {};
-  for (const [k, v] of Object.entries(rec)) {
-    const a = schema?.attributes.find((x) => x.name === k);
-    if (a?.kind === 'numeric' && typeof v === 'string') {
+  // Built by fromEntries, not `out[k] = v`: assigning a key "__proto__" would set the prototype
+  // and drop the key silently, where the runtime must see it (and refuse it as unknown).
+  return Object.fromEntries(
+    Object.entries(rec).map(([k, v]) => {
+      const a = schema?.attributes.find((x) => x.name === k);
+      if (a?.kind !== 'numeric' || typeof v !== 'string') return [k, v];
       const x = Number(v);
       if (v.trim() === '' || !Number.isFinite(x)) throw new ScoreInputError(`${where}: attribute "${k}" must be a number, got ${JSON.stringify(v)}`);
-      out[k] = x;
-    } else out[k] = v;
-  }
-  return out;
+      return [k, x];
+    }),
+  );
 }
 
 /** Image files, folders (their images, sorted), list files (.txt: one path a line) and CSV/JSONL tables. */

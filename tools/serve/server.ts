@@ -151,6 +151,14 @@ export async function startServer(scorer: Scorer, opts: ServeOptions = {}): Prom
     return v as Attributes;
   };
 
+  const decodePath = (path: string) => {
+    try {
+      return decodeURIComponent(path);
+    } catch {
+      throw new HttpError(400, `the URL path ${JSON.stringify(path.slice(0, 200))} is not valid percent-encoded UTF-8`);
+    }
+  };
+
   const contentType = (req: IncomingMessage) => (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
 
   async function score(req: IncomingMessage, url: URL): Promise<Score> {
@@ -179,20 +187,24 @@ export async function startServer(scorer: Scorer, opts: ServeOptions = {}): Prom
     const creatives = body.creatives;
     if (!Array.isArray(creatives) || creatives.length === 0) throw new HttpError(400, '"creatives" must be a non-empty array of { image, attributes?, id? }');
     if (creatives.length > maxRankItems) throw new HttpError(413, `${creatives.length} creatives, the limit is ${maxRankItems} per request`);
-    const ids: unknown[] = [];
+    // Every creative's shape is checked before any is decoded: a bad one thrown while earlier
+    // decodes were already started would leave their rejections unhandled (and end the process).
+    const asks = creatives.map((c: unknown, i) => {
+      const what = `creatives[${i}]`;
+      if (typeof c !== 'object' || c === null) throw new HttpError(400, `${what} must be an object { image, attributes?, id? }`);
+      const { image, attributes, id } = c as Record<string, unknown>;
+      const own = record(attributes, `${what}.attributes`);
+      const both = Object.keys(own).filter((k) => Object.hasOwn(context, k));
+      if (both.length) throw new HttpError(400, `${what} and "context" both set ${both.join(', ')}`);
+      return { what, id, bytes: base64Image(image, `${what}.image`), attributes: { ...own, ...context } };
+    });
+    const ids = asks.map((a) => a.id);
     const items = await Promise.all(
-      creatives.map((c: unknown, i) => {
-        const what = `creatives[${i}]`;
-        if (typeof c !== 'object' || c === null) throw new HttpError(400, `${what} must be an object { image, attributes?, id? }`);
-        const { image, attributes, id } = c as Record<string, unknown>;
-        ids.push(id);
-        const own = record(attributes, `${what}.attributes`);
-        const both = Object.keys(own).filter((k) => k in context);
-        if (both.length) throw new HttpError(400, `${what} and "context" both set ${both.join(', ')}`);
-        return prepare(base64Image(image, `${what}.image`), { ...own, ...context }, what).catch((e: unknown) => {
+      asks.map(({ what, bytes, attributes }) =>
+        prepare(bytes, attributes, what).catch((e: unknown) => {
           throw e instanceof M2fnInputError && !e.message.startsWith(what) ? new M2fnInputError(`${what}: ${e.message}`) : e;
-        });
-      }),
+        }),
+      ),
     );
     const scores = await batcher.submit(items);
     const ranking = scores.map((score, index) => (ids[index] === undefined ? { index, score } : { index, id: ids[index], score }));
@@ -238,7 +250,7 @@ export async function startServer(scorer: Scorer, opts: ServeOptions = {}): Prom
     const route = routes[url.pathname];
     const method = req.method ?? 'GET';
     if (!route) {
-      if ((method === 'GET' || method === 'HEAD') && (await serveStatic(res, decodeURIComponent(url.pathname)))) return;
+      if ((method === 'GET' || method === 'HEAD') && (await serveStatic(res, decodePath(url.pathname)))) return;
       throw new HttpError(404, `no such endpoint: ${method} ${url.pathname} (POST /score, POST /rank, GET /model, /healthz, /readyz)`);
     }
     const fn = route[method];
