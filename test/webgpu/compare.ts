@@ -9,6 +9,8 @@ export interface Diff {
   rel: number;
   /** ‖cpu‖₂, so a test can tell a zero-by-construction tensor from a real one. */
   norm: number;
+  /** ‖webgpu − cpu‖₂. */
+  abs: number;
 }
 
 export function diff(cpu: Float32Array, gpu: Float32Array): Diff {
@@ -19,7 +21,7 @@ export function diff(cpu: Float32Array, gpu: Float32Array): Diff {
     d += (cpu[i] - gpu[i]) ** 2;
     n += cpu[i] ** 2;
   }
-  return { rel: n > 0 ? Math.sqrt(d / n) : d > 0 ? Infinity : 0, norm: Math.sqrt(n) };
+  return { rel: n > 0 ? Math.sqrt(d / n) : d > 0 ? Infinity : 0, norm: Math.sqrt(n), abs: Math.sqrt(d) };
 }
 
 async function runOn(ep: 'cpu' | 'webgpu', model: Uint8Array, what: string, feeds: Record<string, ort.Tensor>) {
