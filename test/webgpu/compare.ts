@@ -11,6 +11,7 @@ export interface Diff {
   norm: number;
   /** ‖webgpu − cpu‖₂. */
   abs: number;
+  size: number;
 }
 
 export function diff(cpu: Float32Array, gpu: Float32Array): Diff {
@@ -21,7 +22,7 @@ export function diff(cpu: Float32Array, gpu: Float32Array): Diff {
     d += (cpu[i] - gpu[i]) ** 2;
     n += cpu[i] ** 2;
   }
-  return { rel: n > 0 ? Math.sqrt(d / n) : d > 0 ? Infinity : 0, norm: Math.sqrt(n), abs: Math.sqrt(d) };
+  return { rel: n > 0 ? Math.sqrt(d / n) : d > 0 ? Infinity : 0, norm: Math.sqrt(n), abs: Math.sqrt(d), size: cpu.length };
 }
 
 async function runOn(ep: 'cpu' | 'webgpu', model: Uint8Array, what: string, feeds: Record<string, ort.Tensor>) {

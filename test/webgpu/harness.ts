@@ -3,7 +3,7 @@
 // A child, because LD_LIBRARY_PATH only takes effect at process start, and because a WebGPU
 // failure can abort a process (ARCHITECTURE.md §4) — the test run must survive to report it.
 // Nothing here is optional: a machine without SwiftShader fails these tests, saying what to install.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -30,15 +30,18 @@ export interface ChildResult {
   stderr: string;
 }
 
-/** Runs `node --import tsx <script> ...args` on SwiftShader and collects its output. */
-export function runOnSwiftShader(script: string, args: string[] = [], timeoutMs = 600_000): Promise<ChildResult> {
-  const env = swiftShaderEnv();
+/** Starts `node ARGS` on SwiftShader (e.g. `bin/ort-train.js …`), its output piped. */
+export function spawnOnSwiftShader(args: string[]): ChildProcess {
+  return spawn(process.execPath, args, { env: swiftShaderEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Waits for `child` (killed after `timeoutMs`) and collects its output. */
+export function finished(child: ChildProcess, timeoutMs = 600_000): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout?.on('data', (d) => (stdout += d));
+    child.stderr?.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', reject);
     child.on('close', (code, signal) => {
@@ -47,6 +50,10 @@ export function runOnSwiftShader(script: string, args: string[] = [], timeoutMs 
     });
   });
 }
+
+/** Runs `node --import tsx <script> ...args` on SwiftShader and collects its output. */
+export const runOnSwiftShader = (script: string, args: string[] = [], timeoutMs?: number) =>
+  finished(spawnOnSwiftShader(['--import', 'tsx', script, ...args]), timeoutMs);
 
 /** The JSON a child printed as its last stdout line; a failed child's stderr explains why not. */
 export async function childJson<T>(script: string, args: string[] = [], timeoutMs?: number): Promise<T> {
