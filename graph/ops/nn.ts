@@ -196,7 +196,8 @@ defineOp('Pad', {
 });
 
 /** dX of a conv. Stride 1: a plain conv with the kernel's in/out swapped and flipped 180°, as fast
- * as the forward pass on the CPU provider; otherwise ConvTranspose with output padding. */
+ * as the forward pass on the CPU provider; otherwise — and on WebGPU where that conv's channel
+ * counts meet the provider's fault (webGpuConvFault) — ConvTranspose with output padding. */
 function convGradInput({ node, x, dy, ep }: GradCtx): Value {
   const [X, W] = [x[0]!, x[1]!];
   const k = W.shape.slice(2) as number[];
@@ -269,14 +270,6 @@ function convGradWeight({ node, x, dy, ep }: GradCtx): Value {
 }
 
 /**
- * Output channels per group for a grouped Conv that ONNX Runtime's WebGPU provider (1.30)
- * computes correctly. Its NHWC GroupedConv packs output channels into vectors of
- * c = 4 (2) lanes when the total is a multiple of 4 (2) and a group has at least 4 outputs, then
- * takes the group — hence the input channel — of the vector's first lane for all of its lanes.
- * A group size that c does not divide puts lanes of two groups into one vector and the later
- * lanes read the wrong input (docs/training.md, "WebGPU"). A multiple of 4 is safe for any c.
- */
-/**
  * Whether ONNX Runtime's WebGPU provider (1.30) computes a plain k×k Conv with these channel
  * counts wrongly: out-channels a multiple of 4 and in-channels a multiple of 3 but not of 4, more
  * than 3 (6→4, 6→8, 9→4, 15→8 are wrong by ~100%; 3→4, 5→4, 10→4, 12→4 are exact). It looks like
@@ -286,6 +279,14 @@ export function webGpuConvFault(outChannels: number, inChannels: number): boolea
   return outChannels % 4 === 0 && inChannels % 4 !== 0 && inChannels % 3 === 0 && inChannels > 3;
 }
 
+/**
+ * Output channels per group for a grouped Conv that ONNX Runtime's WebGPU provider (1.30)
+ * computes correctly. Its NHWC GroupedConv packs output channels into vectors of
+ * c = 4 (2) lanes when the total is a multiple of 4 (2) and a group has at least 4 outputs, then
+ * takes the group — hence the input channel — of the vector's first lane for all of its lanes.
+ * A group size that c does not divide puts lanes of two groups into one vector and the later
+ * lanes read the wrong input (docs/training.md, "WebGPU"). A multiple of 4 is safe for any c.
+ */
 export function webGpuGroupedConvSafe(perGroup: number): number {
   return perGroup < 4 ? perGroup : Math.ceil(perGroup / 4) * 4;
 }
