@@ -16,6 +16,8 @@ export interface SessionOptions {
   fallback?: boolean;
   /** Intra-op threads for the cpu provider (ORT's default: one per physical core). */
   threads?: number;
+  /** Where outputs land ('gpu-buffer' keeps them on a WebGPU device); ignored by the cpu provider. */
+  outputLocation?: ort.InferenceSession.SessionOptions['preferredOutputLocation'];
 }
 
 export interface OpenedSession {
@@ -27,9 +29,15 @@ export interface OpenedSession {
 }
 
 const HINTS: Partial<Record<ExecutionProvider, string>> = {
-  webgpu: 'webgpu needs the Vulkan loader (libvulkan.so.1) and a GPU driver with Vulkan',
+  webgpu:
+    'webgpu needs the Vulkan loader (libvulkan.so.1) and a Vulkan driver: on a GPU host install libvulkan1 and point VK_DRIVER_FILES at the driver\'s ICD file ' +
+    '(NVIDIA: /usr/share/vulkan/icd.d/nvidia_icd.json); without a GPU, Debian\'s chromium package ships SwiftShader: ' +
+    'VK_DRIVER_FILES=/usr/lib/chromium/vk_swiftshader_icd.json LD_LIBRARY_PATH=/usr/lib/chromium',
   cuda: 'cuda needs CUDA 12 and `ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js`',
 };
+
+/** What a provider needs installed, for error messages ('' when nothing is known). */
+export const providerHint = (ep: ExecutionProvider): string => HINTS[ep] ?? '';
 
 const warned = new Set<string>();
 
@@ -54,7 +62,11 @@ export async function openSession(model: Uint8Array, file: string, opts: Session
   if (opts.threads !== undefined) checkIntegerOption('threads', opts.threads, 1, LIMITS.threads);
   const base: ort.InferenceSession.SessionOptions = opts.threads ? { intraOpNumThreads: opts.threads } : {};
   const create = (provider: ExecutionProvider) =>
-    ort.InferenceSession.create(model, { ...base, executionProviders: [provider] });
+    ort.InferenceSession.create(model, {
+      ...base,
+      executionProviders: [provider],
+      ...(provider !== 'cpu' && opts.outputLocation ? { preferredOutputLocation: opts.outputLocation } : {}),
+    });
 
   if (ep === 'cpu') return { session: await create('cpu').catch((e) => modelError(file, e)), ep };
 

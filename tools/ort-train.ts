@@ -7,7 +7,7 @@ import { checkLoss, defaultLoss } from '../graph/training/losses.ts';
 import { DEFAULT_OPTIMIZER } from '../graph/training/optimizers.ts';
 import { parseAugment } from './train/augment.ts';
 import { parseSchedule } from './train/schedule.ts';
-import { train, type Validation } from './train/train.ts';
+import { Interrupted, train, type Validation } from './train/train.ts';
 import { configFromArgs, withModelOptions, type ModelArgs } from './model-options.ts';
 import { checkIntegerOption, LIMITS } from '../runtime/limits.ts';
 
@@ -105,5 +105,5 @@ try {
   console.log(JSON.stringify({ steps: result.steps, epochs: result.log.length, bestEpoch: result.bestEpoch, stoppedEarly: result.stoppedEarly, last, model: result.inferencePath }));
 } catch (e) {
   console.error(`ort-train: ${(e as Error).message}`);
-  process.exit(1);
+  process.exit(e instanceof Interrupted ? (e.signal === 'SIGINT' ? 130 : 143) : 1);
 }

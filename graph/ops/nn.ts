@@ -204,14 +204,17 @@ defineOp('Pad', {
 });
 
 /** dX of a conv. Stride 1: a plain conv with the kernel's in/out swapped and flipped 180°, as fast
- * as the forward pass on the CPU provider; otherwise ConvTranspose with output padding. */
-function convGradInput({ node, x, dy }: GradCtx): Value {
+ * as the forward pass on the CPU provider; otherwise — and on WebGPU where that conv's channel
+ * counts meet the provider's fault (webGpuConvFault) — ConvTranspose with output padding. */
+function convGradInput({ node, x, dy, ep }: GradCtx): Value {
   const [X, W] = [x[0]!, x[1]!];
   const k = W.shape.slice(2) as number[];
   const pads = (node.attrs.pads as number[]) ?? [0, 0, 0, 0];
   const strides = (node.attrs.strides as number[]) ?? [1, 1];
   const dil = (node.attrs.dilations as number[]) ?? [1, 1];
-  if (strides.every((s) => s === 1) && dil.every((d) => d === 1) && !node.attrs.group) {
+  const [co, ci] = W.shape as number[];
+  const faulty = ep === 'webgpu' && webGpuConvFault(ci, co); // the flipped conv maps co → ci channels
+  if (strides.every((s) => s === 1) && dil.every((d) => d === 1) && !node.attrs.group && !faulty) {
     const flipped = slice(transpose(W, [1, 0, 2, 3]), [-1, -1], [-(k[0] + 1), -(k[1] + 1)], [2, 3], [-1, -1]);
     const p = [k[0] - 1 - pads[0], k[1] - 1 - pads[1], k[0] - 1 - pads[2], k[1] - 1 - pads[3]];
     const dx = conv(dy[0]!, flipped, null, { pads: p });
@@ -223,13 +226,15 @@ function convGradInput({ node, x, dy }: GradCtx): Value {
 }
 
 /**
- * dW of a conv. Stride 1, no groups, not a big many-channel map: unfold X into its k·k shifted
- * copies (a depthwise conv with one-hot kernels, so padding comes for free), then GEMMs against dY
- * with the spatial positions as the inner dimension — the shape of product the CPU GEMM is fast
- * at. Otherwise: a conv with batch and channels swapped, dY as the kernel and the forward stride
- * as dilation, cropped to k×k.
+ * dW of a conv. No groups, and on the CPU stride 1 and not a big many-channel map: unfold X into
+ * its k·k shifted copies (a depthwise conv with one-hot kernels and the forward's pads, strides and
+ * dilations, so each copy lines up with dY), then GEMMs against dY with the spatial positions as
+ * the inner dimension — the shape of product the CPU GEMM is fast at. Otherwise: a conv with batch
+ * and channels swapped, dY as the kernel and the forward stride as dilation, cropped to k×k. WebGPU
+ * always unfolds: the swapped conv has the batch as its input channels, and a batch of 6, 9, 15…
+ * meets the provider's Conv fault (webGpuConvFault) with no way to know N when the graph is built.
  */
-function convGradWeight({ node, x, dy }: GradCtx): Value {
+function convGradWeight({ node, x, dy, ep }: GradCtx): Value {
   const [X, W] = [x[0]!, x[1]!];
   const [co, ci, kh, kw] = W.shape as number[];
   const pads = (node.attrs.pads as number[]) ?? [0, 0, 0, 0];
@@ -239,28 +244,59 @@ function convGradWeight({ node, x, dy }: GradCtx): Value {
   const positions = (G.shape[2] as number) * (G.shape[3] as number);
   // Measured on the CPU provider: the unfolded copy costs most on big maps with many channels
   // (224² × 64: 6.3 s vs 2.3 s for the batch-swapped conv below at batch 8), less on the rest.
-  const unfold = !(positions >= 10_000 && ci >= 32);
-  if (unfold && strides.every((s) => s === 1) && dil.every((d) => d === 1) && !node.attrs.group) {
-    let cols = X; // [N, ci·kh·kw, H, W], channel ci·k·k + (i·kw + j) holds X[ci] shifted by (i, j)
-    if (kh * kw > 1 || pads.some((p) => p)) {
-      const onehot = new Float32Array(ci * kh * kw * kh * kw);
-      for (let c = 0; c < ci; c++) for (let k = 0; k < kh * kw; k++) onehot[(c * kh * kw + k) * kh * kw + k] = 1;
-      cols = apply1('Conv', [X, constant('float32', [ci * kh * kw, 1, kh, kw], onehot), null], { pads, group: ci });
+  const unfold = ep === 'webgpu' || (!(positions >= 10_000 && ci >= 32) && strides.every((s) => s === 1) && dil.every((d) => d === 1));
+  if (unfold && !node.attrs.group) {
+    const taps = kh * kw;
+    // `per` columns per input channel: the k·k shifts, plus all-zero ones up to a multiple of 4 on
+    // WebGPU, whose grouped conv is wrong otherwise (webGpuGroupedConvSafe). The extra columns'
+    // products are zero and are cropped from the small [co, ci, per] result.
+    const per = ep === 'webgpu' ? webGpuGroupedConvSafe(taps) : taps;
+    let cols = X; // [N, ci·per, H, W], channel ci·per + (i·kw + j) holds X[ci] shifted by (i, j)
+    if (taps > 1 || pads.some((p) => p) || strides.some((s) => s !== 1)) {
+      const onehot = new Float32Array(ci * per * taps);
+      for (let c = 0; c < ci; c++) for (let k = 0; k < taps; k++) onehot[(c * per + k) * taps + k] = 1;
+      cols = apply1('Conv', [X, constant('float32', [ci * per, 1, kh, kw], onehot), null], { pads, strides: node.attrs.strides as number[] | undefined, dilations: node.attrs.dilations as number[] | undefined, group: ci });
     }
     const g3 = reshape(G, [0, co, positions]);
-    const c3 = reshape(cols, [0, ci * kh * kw, positions]);
+    const c3 = reshape(cols, [0, ci * per, positions]);
+    let dw: Value;
     if (co < positions) {
       // Large maps: a GEMM per sample (inner dim = positions), summed over the batch.
-      return reshape(reduceSum(matmul(g3, transpose(c3, [0, 2, 1])), [0], false), [co, ci, kh, kw]);
+      dw = reduceSum(matmul(g3, transpose(c3, [0, 2, 1])), [0], false);
+    } else {
+      // Small maps: per-sample products would outweigh their inputs; move the batch into the
+      // inner dimension instead and do one GEMM.
+      const flat = (v: Value, rows: number) => reshape(transpose(v, [1, 0, 2]), [rows, -1]);
+      dw = gemm(flat(g3, co), flat(c3, ci * per), null, { transB: true });
     }
-    // Small maps: per-sample products would outweigh their inputs; move the batch into the
-    // inner dimension instead and do one GEMM.
-    const flat = (v: Value, rows: number) => reshape(transpose(v, [1, 0, 2]), [rows, -1]);
-    return reshape(gemm(flat(g3, co), flat(c3, ci * kh * kw), null, { transB: true }), [co, ci, kh, kw]);
+    if (per !== taps) dw = slice(reshape(dw, [co, ci, per]), [0], [taps], [2]);
+    return reshape(dw, [co, ci, kh, kw]);
   }
   const corr = conv(transpose(X, [1, 0, 2, 3]), transpose(G, [1, 0, 2, 3]), null, { pads, dilations: strides });
   const cropped = corr.shape[2] === kh && corr.shape[3] === kw ? corr : slice(corr, [0, 0], [kh, kw], [2, 3]);
   return transpose(cropped, [1, 0, 2, 3]);
+}
+
+/**
+ * Whether ONNX Runtime's WebGPU provider (1.30) computes a plain k×k Conv with these channel
+ * counts wrongly: out-channels a multiple of 4 and in-channels a multiple of 3 but not of 4, more
+ * than 3 (6→4, 6→8, 9→4, 15→8 are wrong by ~100%; 3→4, 5→4, 10→4, 12→4 are exact). It looks like
+ * its vectorised NHWC matmul conv reading 3 channels at a time; docs/training.md, "WebGPU".
+ */
+export function webGpuConvFault(outChannels: number, inChannels: number): boolean {
+  return outChannels % 4 === 0 && inChannels % 4 !== 0 && inChannels % 3 === 0 && inChannels > 3;
+}
+
+/**
+ * Output channels per group for a grouped Conv that ONNX Runtime's WebGPU provider (1.30)
+ * computes correctly. Its NHWC GroupedConv packs output channels into vectors of
+ * c = 4 (2) lanes when the total is a multiple of 4 (2) and a group has at least 4 outputs, then
+ * takes the group — hence the input channel — of the vector's first lane for all of its lanes.
+ * A group size that c does not divide puts lanes of two groups into one vector and the later
+ * lanes read the wrong input (docs/training.md, "WebGPU"). A multiple of 4 is safe for any c.
+ */
+export function webGpuGroupedConvSafe(perGroup: number): number {
+  return perGroup < 4 ? perGroup : Math.ceil(perGroup / 4) * 4;
 }
 
 /** dB = Σ dY over N, H, W — reduced over the contiguous positions first, the fast reduction. */

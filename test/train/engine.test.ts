@@ -33,7 +33,7 @@ test('fused train step and split artifacts give the same losses and parameters a
     const engine = await TrainEngine.create({ setup, mode, ep: 'cpu', initial: new Map() });
     const losses: number[] = [];
     for (let s = 1; s <= 3; s++) losses.push(await engine.step(batch(4, s * 10), 1e-3, s));
-    runs.push({ losses, values: new Map([...engine.values()].map(([k, v]) => [k, Float32Array.from(v.data)])) });
+    runs.push({ losses, values: new Map([...(await engine.values())].map(([k, v]) => [k, Float32Array.from(v.data)])) });
     await engine.release();
   }
   const [fused, split] = runs;

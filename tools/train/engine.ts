@@ -1,8 +1,15 @@
 // The training engine: ONNX Runtime sessions over the emitted training graphs, with parameters,
-// optimizer state and running statistics held in two sets of buffers that swap each step (outputs
-// are written into pre-allocated tensors, so no parameter-sized buffer is allocated per step).
+// optimizer state and running statistics fed in and taken back each step.
+// - cpu: two sets of host buffers that swap each step (outputs are written into pre-allocated
+//   tensors, so no parameter-sized buffer is allocated per step).
+// - webgpu: device-resident. The step's outputs stay on the GPU ('gpu-buffer') and are fed back as
+//   the next step's inputs; only the batch goes up and the loss comes down. Values reach the host
+//   only through `values()`, which runs a CPU-output copy session — never getData() on a GPU
+//   tensor, which aborts the process (ARCHITECTURE.md §4).
+// `lastStep` reports the bytes each step moved host↔device, read from the tensors' locations.
 import * as ort from 'onnxruntime-node';
-import type { Value } from '../../graph/ir.ts';
+import { input, type Value } from '../../graph/ir.ts';
+import { identity } from '../../graph/ops/elementwise.ts';
 import { serialize, type GraphSpec } from '../../graph/serialize.ts';
 import { evalModel, gradName, newName, optimizerModel, trainingModel, trainStep, type TrainingSetup } from '../../graph/training/graphs.ts';
 import { openSession, type ExecutionProvider } from '../../runtime/execution.ts';
@@ -24,19 +31,43 @@ export interface EngineOptions {
   initial: Map<string, Float32Array>;
 }
 
+/** Bytes one step copied host → device (`up`) and device → host (`down`). */
+export interface StepTraffic {
+  up: number;
+  down: number;
+}
+
 interface Slot {
   name: string;
   shape: number[];
   cur: Float32Array;
   next: Float32Array;
+  /** Device-resident engines: the current value, a host tensor until the first step replaces it. */
+  dev: ort.Tensor | null;
 }
+
+const ELEMENT_BYTES: Partial<Record<ort.Tensor.Type, number>> = { float32: 4, int64: 8, int32: 4, bool: 1, uint8: 1 };
+
+/** Bytes of the host tensors among `ts` (a device tensor's bytes never cross). */
+function hostBytes(ts: Iterable<ort.Tensor>): number {
+  let n = 0;
+  for (const t of ts) if (t.location === 'cpu') n += t.size * (ELEMENT_BYTES[t.type] ?? 4);
+  return n;
+}
+
+/** Providers whose outputs can stay on the device between runs from onnxruntime-node. */
+const RESIDENT: ReadonlySet<ExecutionProvider> = new Set(['webgpu']);
 
 export class TrainEngine {
   readonly slots = new Map<string, Slot>();
+  /** Host↔device bytes of the last step (cpu: 0 both ways — nothing leaves the host). */
+  lastStep: StepTraffic = { up: 0, down: 0 };
   private constructor(
     private readonly step_: ort.InferenceSession,
     private readonly optimizer: ort.InferenceSession | null,
     private readonly evaluator: ort.InferenceSession,
+    /** Device-resident engines: an identity graph over every slot with outputs on the host. */
+    private readonly hostCopy: ort.InferenceSession | null,
     /** Names updated by the train step (fused) or the training model + optimizer (split). */
     private readonly updated: string[],
     private readonly trainables: string[],
@@ -46,15 +77,19 @@ export class TrainEngine {
     readonly predictionName: string,
     /** Optimizer state tensors: fed to the optimizer only, never to the model graphs. */
     private readonly states: Set<string>,
+    readonly ep: ExecutionProvider,
   ) {}
 
   static async create(o: EngineOptions): Promise<TrainEngine> {
+    const resident = RESIDENT.has(o.ep);
     // Sessions opened so far are released if a later one fails: a WebGPU session still alive at
     // process exit aborts the process.
     const opened: ort.InferenceSession[] = [];
-    const open = async (spec: GraphSpec, what: string) => {
+    const open = async (spec: GraphSpec, what: string, hostOutputs: string[] | 'all') => {
+      const outputLocation = !resident || hostOutputs === 'all' ? undefined
+        : Object.fromEntries(spec.outputs.map((v) => [v.name!, hostOutputs.includes(v.name!) ? ('cpu' as const) : ('gpu-buffer' as const)]));
       try {
-        const s = (await openSession(serialize(spec), what, { ep: o.ep, threads: o.threads, fallback: false })).session;
+        const s = (await openSession(serialize(spec), what, { ep: o.ep, threads: o.threads, fallback: false, outputLocation })).session;
         opened.push(s);
         return s;
       } catch (e) {
@@ -71,41 +106,37 @@ export class TrainEngine {
       const size = shape.reduce((a, b) => a * b, 1);
       const init = o.initial.get(v.name!) ?? (v.kind === 'param' ? (v.data as Float32Array) : new Float32Array(size));
       if (init.length !== size) throw new Error(`initial value of ${v.name} has ${init.length} values, expected ${size} ([${shape}])`);
-      slots.set(v.name!, { name: v.name!, shape, cur: Float32Array.from(init), next: new Float32Array(size) });
+      const cur = Float32Array.from(init);
+      // Resident engines keep no second host buffer: the device holds the values.
+      slots.set(v.name!, { name: v.name!, shape, cur, next: resident ? cur : new Float32Array(size), dev: resident ? new ort.Tensor('float32', cur, shape) : null });
     }
     const updated = fused.outputs.slice(1).map((v) => v.name!.replace(/_new$/, ''));
     const states = new Set(fused.states.map((v) => v.name!));
     const evalSpec = evalModel(o.setup);
-    const evaluator = await open(evalSpec, 'eval_model');
+    const evaluator = await open(evalSpec, 'eval_model', 'all');
     const evalInputs = evalSpec.inputs.map((v) => v.name!);
     const predictionName = evalSpec.outputs[1].name!;
-    if (o.mode === 'fused') {
-      const session = await open(fused, 'train_step');
-      const engine = new TrainEngine(session, null, evaluator, updated, trainables, new Map(), evalInputs, fused.inputs.map((v) => v.name!), predictionName, states);
+    const hostCopy = resident ? await open(hostCopySpec(allTensors), 'host_copy', 'all') : null;
+    const make = (step: ort.InferenceSession, optimizer: ort.InferenceSession | null, grads: Map<string, Float32Array>, stepInputs: string[]) => {
+      const engine = new TrainEngine(step, optimizer, evaluator, hostCopy, updated, trainables, grads, evalInputs, stepInputs, predictionName, states, o.ep);
       slots.forEach((s, k) => engine.slots.set(k, s));
       return engine;
-    }
+    };
+    if (o.mode === 'fused') return make(await open(fused, 'train_step', ['loss']), null, new Map(), fused.inputs.map((v) => v.name!));
     const training = trainingModel(o.setup);
-    const grads = new Map(trainables.map((n) => [n, new Float32Array(slots.get(n)!.cur.length)]));
-    const engine = new TrainEngine(
-      await open(training, 'training_model'),
-      await open(optimizerModel(o.setup), 'optimizer_model'),
-      evaluator,
-      updated,
-      trainables,
-      grads,
-      evalInputs,
-      training.inputs.map((v) => v.name!),
-      predictionName,
-      states,
-    );
-    slots.forEach((s, k) => engine.slots.set(k, s));
-    return engine;
+    const grads = resident ? new Map<string, Float32Array>() : new Map(trainables.map((n) => [n, new Float32Array(slots.get(n)!.cur.length)]));
+    const step = await open(training, 'training_model', ['loss']);
+    const optimizer = await open(optimizerModel(o.setup), 'optimizer_model', []);
+    return make(step, optimizer, grads, training.inputs.map((v) => v.name!));
+  }
+
+  private get resident(): boolean {
+    return this.hostCopy !== null;
   }
 
   private tensor(name: string, which: 'cur' | 'next'): ort.Tensor {
     const s = this.slots.get(name)!;
-    return new ort.Tensor('float32', s[which], s.shape);
+    return s.dev ?? new ort.Tensor('float32', s[which], s.shape);
   }
 
   private paramFeeds(): Record<string, ort.Tensor> {
@@ -122,22 +153,56 @@ export class TrainEngine {
     return out;
   }
 
+  /** Device tensors take the place of a slot's value; the one replaced is freed. */
+  private adopt(name: string, t: ort.Tensor): void {
+    const s = this.slots.get(name)!;
+    if (s.dev && s.dev.location !== 'cpu') s.dev.dispose();
+    s.dev = t;
+  }
+
   /** One optimisation step; returns the batch loss. */
   async step(batch: Batch, lr: number, step: number): Promise<number> {
     const scalars = { lr: new ort.Tensor('float32', Float32Array.of(lr), []), step: new ort.Tensor('float32', Float32Array.of(step), []) };
     const feeds = { ...this.paramFeeds(), ...batch.feeds };
+    const traffic: StepTraffic = { up: 0, down: 0 };
+    const run = async (session: ort.InferenceSession, f: Record<string, ort.Tensor>, fetches: string[] | Record<string, ort.Tensor | null>) => {
+      const out = await session.run(f, fetches as ort.InferenceSession.FetchesType);
+      if (this.resident) {
+        traffic.up += hostBytes(Object.values(f));
+        traffic.down += hostBytes(Object.values(out));
+      }
+      return out;
+    };
+    const stats = this.updated.filter((n) => !this.trainables.includes(n) && !this.states.has(n));
     let loss: number;
+    if (this.resident) {
+      if (!this.optimizer) {
+        const out = await run(this.step_, { ...feeds, ...scalars }, ['loss', ...this.updated.map(newName)]);
+        loss = (out.loss.data as Float32Array)[0];
+        for (const name of this.updated) this.adopt(name, out[newName(name)]);
+      } else {
+        const out = await run(this.step_, this.modelFeeds(feeds, this.stepInputs), ['loss', ...this.trainables.map(gradName), ...stats.map(newName)]);
+        loss = (out.loss.data as Float32Array)[0];
+        const optFeeds: Record<string, ort.Tensor> = { ...scalars };
+        for (const name of this.updated) if (!stats.includes(name)) optFeeds[name] = this.tensor(name, 'cur');
+        for (const name of this.trainables) optFeeds[gradName(name)] = out[gradName(name)];
+        const opt = await run(this.optimizer, optFeeds, this.updated.filter((n) => !stats.includes(n)).map(newName));
+        for (const name of this.trainables) out[gradName(name)].dispose();
+        for (const name of this.updated) this.adopt(name, stats.includes(name) ? out[newName(name)] : opt[newName(name)]);
+      }
+      this.lastStep = traffic;
+      return loss;
+    }
     if (!this.optimizer) {
       const fetches: Record<string, ort.Tensor | null> = { loss: null };
       for (const name of this.updated) fetches[newName(name)] = this.tensor(name, 'next');
-      const out = await this.step_.run({ ...feeds, ...scalars }, fetches);
+      const out = await run(this.step_, { ...feeds, ...scalars }, fetches);
       loss = (out.loss.data as Float32Array)[0];
     } else {
       const fetches: Record<string, ort.Tensor | null> = { loss: null };
       for (const name of this.trainables) fetches[gradName(name)] = new ort.Tensor('float32', this.grads.get(name)!, this.slots.get(name)!.shape);
-      const stats = this.updated.filter((n) => !this.trainables.includes(n) && !this.states.has(n));
       for (const name of stats) fetches[newName(name)] = this.tensor(name, 'next');
-      const out = await this.step_.run(this.modelFeeds(feeds, this.stepInputs), fetches);
+      const out = await run(this.step_, this.modelFeeds(feeds, this.stepInputs), fetches);
       loss = (out.loss.data as Float32Array)[0];
       const optFeeds: Record<string, ort.Tensor> = { ...scalars };
       const optFetches: Record<string, ort.Tensor> = {};
@@ -147,12 +212,13 @@ export class TrainEngine {
         optFetches[newName(name)] = this.tensor(name, 'next');
       }
       for (const name of this.trainables) optFeeds[gradName(name)] = fetches[gradName(name)]!;
-      await this.optimizer.run(optFeeds, optFetches);
+      await run(this.optimizer, optFeeds, optFetches);
     }
     for (const name of this.updated) {
       const s = this.slots.get(name)!;
       [s.cur, s.next] = [s.next, s.cur];
     }
+    this.lastStep = traffic;
     return loss;
   }
 
@@ -162,14 +228,36 @@ export class TrainEngine {
     return { loss: (out.loss.data as Float32Array)[0], prediction: out[this.predictionName].data as Float32Array };
   }
 
-  /** Current values by name (views: copy before the next step if kept). */
-  values(): Map<string, { shape: number[]; data: Float32Array }> {
+  /**
+   * Current values by name, on the host. cpu: views of the engine's buffers (copy before the next
+   * step if kept); webgpu: fresh copies, downloaded through the host-copy session.
+   */
+  async values(): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
+    if (this.hostCopy) {
+      const out = await this.hostCopy.run(this.paramFeeds());
+      for (const [name, s] of this.slots) s.cur = out[copyName(name)].data as Float32Array;
+    }
     return new Map([...this.slots].map(([k, s]) => [k, { shape: s.shape, data: s.cur }]));
   }
 
+  private released = false;
+
+  /** Frees the device tensors and every session; safe to call more than once. */
   async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    for (const s of this.slots.values()) if (s.dev && s.dev.location !== 'cpu') s.dev.dispose();
     await this.step_.release();
     await this.optimizer?.release();
     await this.evaluator.release();
+    await this.hostCopy?.release();
   }
+}
+
+const copyName = (name: string) => `${name}_host`;
+
+/** Identity over every slot: run on the device with host outputs, it downloads them all at once. */
+function hostCopySpec(tensors: Value[]): GraphSpec {
+  const inputs = tensors.map((v) => input(v.name!, 'float32', v.shape));
+  return { name: 'host_copy', inputs, outputs: inputs.map((v) => identity(v).named(copyName(v.name!))) };
 }

@@ -24,6 +24,7 @@ import { augmenting, NO_AUGMENT, type Augment } from './augment.ts';
 import { WeightAverage } from './ema.ts';
 import { Batcher, epochOrder, foldTargetScaling } from './data.ts';
 import { TrainEngine, type StepMode } from './engine.ts';
+import { assertProviderUsable } from './probe-provider.ts';
 import { evaluate, loadData, validationSensitivity } from './load.ts';
 import { diagnoseImagePath } from './image-path.ts';
 import { describeSensitivity, IMAGE_BLIND_RATIO } from '../eval/sensitivity.ts';
@@ -142,6 +143,7 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
   const hash = configHash(identity);
 
   // Everything that can be refused is checked before anything is written.
+  assertProviderUsable(o.ep);
   let resumed: Checkpoint | null = null;
   if (o.resume) {
     if (!existsSync(lastPath)) throw new Error(`--resume: no checkpoint at ${lastPath}`);
@@ -167,6 +169,13 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
 
   const data = await loadData(o, say);
   mkdirSync(ckptDir, { recursive: true });
+  // SIGINT/SIGTERM end the run after the current step with a checkpoint to resume from; the
+  // engine is released on every way out (a WebGPU session alive at exit aborts the process).
+  let interrupted: NodeJS.Signals | null = null;
+  const onSignal = (signal: NodeJS.Signals) => (interrupted = signal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let releaseEngine: (() => Promise<void>) | null = null;
   try {
     const initial = new Map<string, Float32Array>();
     if (resumed) for (const [k, t] of resumed.tensors) initial.set(k, t.data);
@@ -202,23 +211,24 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
       TrainEngine.create({ setup: setupFor(frozen), mode: o.mode, ep: o.ep, threads: o.threads, initial: init });
     let frozen = epoch < o.freezeBackboneEpochs;
     let engine = await makeEngine(frozen, initial);
+    releaseEngine = () => engine.release();
     // The average travels in the checkpoints next to the weights, so a resumed run continues it.
     const averaged = (tensors: Map<string, { data: Float32Array }>) =>
       new Map([...tensors].filter(([k]) => k.startsWith(AVERAGE)).map(([k, v]) => [k.slice(AVERAGE.length), v]));
-    const average = o.ema ? new WeightAverage(o.ema, resumed ? averaged(resumed.tensors) : engine.values(), stepSpec.model.params.values.keys()) : null;
-    const snapshot = () => {
-      const t = engine.values();
+    const average = o.ema ? new WeightAverage(o.ema, resumed ? averaged(resumed.tensors) : await engine.values(), stepSpec.model.params.values.keys()) : null;
+    const snapshot = async () => {
+      const t = await engine.values();
       for (const [k, v] of average?.values ?? []) t.set(AVERAGE + k, { shape: t.get(k)!.shape, data: v });
       return t;
     };
 
-    const save = (path: string) =>
+    const save = async (path: string) =>
       writeCheckpoint(path, {
         meta: {
           format: 'm2fn-checkpoint/1', configHash: hash, config: identity, step, epoch, batchInEpoch, rngState: [o.seed], bestMetric,
           extra: { log, bestEpoch, sinceBest, lossSum, seen, targets: data.spec },
         },
-        tensors: snapshot(),
+        tensors: await snapshot(),
       });
 
     let stoppedEarly = false;
@@ -226,7 +236,7 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
     const t0 = performance.now();
     while (epoch < o.epochs && !stopped) {
       if (frozen && epoch >= o.freezeBackboneEpochs) {
-        const current = new Map([...engine.values()].map(([k, v]) => [k, Float32Array.from(v.data)]));
+        const current = new Map([...(await engine.values())].map(([k, v]) => [k, Float32Array.from(v.data)]));
         await engine.release();
         engine = await makeEngine(false, current);
         frozen = false;
@@ -247,12 +257,17 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
         const loss = await engine.step(batch, lr, step + 1);
         if (!Number.isFinite(loss)) throw new Error(`training diverged: loss ${loss} at step ${step + 1} (epoch ${epoch + 1}); try a lower --lr`);
         step++;
-        average?.update(engine.values(), step);
+        if (average) average.update(await engine.values(), step);
         lossSum += loss * rows.length;
         seen += rows.length;
         epochImages += rows.length;
         const rate = epochImages / ((performance.now() - epochStart) / 1000);
         progress?.tick(1, { loss: lossSum / seen, 'img/s': rate.toFixed(1) });
+        if (interrupted) {
+          batchInEpoch++;
+          await save(lastPath);
+          throw new Interrupted(interrupted, lastPath);
+        }
         if (o.checkpointEvery > 0 && step % o.checkpointEvery === 0 && batchInEpoch + 1 < batchesPerEpoch) {
           batchInEpoch++;
           await save(lastPath);
@@ -284,7 +299,7 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
           say(`epoch ${epoch + 1}: ${describeSensitivity(s)}`);
           if (s.images > 1 && s.ratio < IMAGE_BLIND_RATIO) {
             const rows = Int32Array.from({ length: Math.min(64, data.val.rows.length) }, (_, i) => i);
-            const found = await diagnoseImagePath(o.config, engine.values(), valBatcher.fill(rows, null).feeds, rows.length);
+            const found = await diagnoseImagePath(o.config, await engine.values(), valBatcher.fill(rows, null).feeds, rows.length);
             // Printed even with --quiet: a run that stopped seeing its images must not pass unnoticed.
             process.stderr.write(`warning: epoch ${epoch + 1}: the model is image-blind (image sensitivity ${s.ratio.toFixed(3)} < ${IMAGE_BLIND_RATIO}): ${found.findings.join('; ') || 'no dead units or saturated branch found on a validation batch'}\n`);
           }
@@ -311,7 +326,7 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
 
     // The exported model carries the best epoch's weights (or the last, without validation).
     // With --ema, the average as it was at that epoch.
-    const chosen = existsSync(bestPath) && data.val ? readCheckpoint(bestPath).tensors : snapshot();
+    const chosen = existsSync(bestPath) && data.val ? readCheckpoint(bestPath).tensors : await snapshot();
     const finalTensors = average ? averaged(chosen) : chosen;
     await engine.release();
     const model = buildModel(o.config);
@@ -332,6 +347,16 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
     await writeAtomic(join(o.out, 'summary.json'), JSON.stringify({ ...result, selectBy: o.selectBy }, null, 2) + '\n');
     return result;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await releaseEngine?.();
     data.close();
+  }
+}
+
+/** A run stopped by a signal after checkpointing; `ort-train --resume` continues it. */
+export class Interrupted extends Error {
+  constructor(readonly signal: NodeJS.Signals, checkpoint: string) {
+    super(`interrupted by ${signal}; checkpoint written to ${checkpoint}, continue with --resume`);
   }
 }

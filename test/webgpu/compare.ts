@@ -1,0 +1,49 @@
+// Runs a model on the CPU provider and (the same or its WebGPU-lowered twin) on the WebGPU
+// provider with the same feeds, and measures every output's difference. Runs in the SwiftShader
+// child processes (harness.ts); every session is released before the child exits.
+import * as ort from 'onnxruntime-node';
+import { openSession } from '../../runtime/execution.ts';
+
+export interface Diff {
+  /** ‖webgpu − cpu‖₂ / ‖cpu‖₂ (0 when both are exactly zero). */
+  rel: number;
+  /** ‖cpu‖₂, so a test can tell a zero-by-construction tensor from a real one. */
+  norm: number;
+  /** ‖webgpu − cpu‖₂. */
+  abs: number;
+  size: number;
+}
+
+export function diff(cpu: Float32Array, gpu: Float32Array): Diff {
+  if (cpu.length !== gpu.length) throw new Error(`length ${cpu.length} vs ${gpu.length}`);
+  let d = 0;
+  let n = 0;
+  for (let i = 0; i < cpu.length; i++) {
+    d += (cpu[i] - gpu[i]) ** 2;
+    n += cpu[i] ** 2;
+  }
+  return { rel: n > 0 ? Math.sqrt(d / n) : d > 0 ? Infinity : 0, norm: Math.sqrt(n), abs: Math.sqrt(d), size: cpu.length };
+}
+
+async function runOn(ep: 'cpu' | 'webgpu', model: Uint8Array, what: string, feeds: Record<string, ort.Tensor>) {
+  const { session } = await openSession(model, what, { ep, fallback: false });
+  try {
+    const out = await session.run(feeds);
+    return new Map(Object.entries(out).map(([k, t]) => [k, Float32Array.from(t.data as Float32Array)]));
+  } finally {
+    await session.release();
+  }
+}
+
+/** Every output of `cpuModel` on cpu against the same-named output of `gpuModel` on webgpu. */
+export async function compareProviders(cpuModel: Uint8Array, gpuModel: Uint8Array, what: string, feeds: Record<string, ort.Tensor>): Promise<Record<string, Diff>> {
+  const cpu = await runOn('cpu', cpuModel, what, feeds);
+  const gpu = await runOn('webgpu', gpuModel, what, feeds);
+  const out: Record<string, Diff> = {};
+  for (const [name, c] of cpu) {
+    const g = gpu.get(name);
+    if (!g) throw new Error(`${what}: output ${name} missing on webgpu`);
+    out[name] = diff(c, g);
+  }
+  return out;
+}
