@@ -6,16 +6,9 @@
 #   { config: { train_img_s, onnxruntime, torch, loss, optimizer, threads } }
 # Needs: onnxruntime-training-cpu (1.19.2), onnx, torch (only to build and export the reference model).
 # The loss is ORT's built-in MSE (unweighted) where ours is impression-weighted: the same cost.
-import json, os, resource, sys, tempfile, time
-# The reference model lives in shared/reference/ beside the checkout (or set M2FN_TORCH_REFERENCE).
-def _reference_dir():
-    d = os.path.abspath(os.path.dirname(__file__))
-    while d != os.path.dirname(d):
-        d = os.path.dirname(d)
-        if os.path.exists(os.path.join(d, 'shared', 'reference', 'm2fn_torch.py')):
-            return os.path.join(d, 'shared', 'reference')
-    sys.exit('cannot find shared/reference/m2fn_torch.py above this script; set M2FN_TORCH_REFERENCE')
-sys.path.insert(0, os.environ.get('M2FN_TORCH_REFERENCE') or _reference_dir())
+import os, resource, sys, tempfile, time
+from peer import CONFIGS, import_reference_path, write_results
+import_reference_path()
 import numpy as np
 import onnx
 import onnxruntime
@@ -27,7 +20,6 @@ from m2fn_torch import M2FN
 torch.manual_seed(0)
 onnxruntime.set_default_logger_severity(3)  # generate_artifacts logs every graph transformer at info level
 threads = int(os.environ.get('M2FN_THREADS', os.cpu_count()))
-CONFIGS = {'paper224_b8': dict(size=224, width=1.0, bs=8, head=4096), 'small112_b32': dict(size=112, width=0.25, bs=32, head=512)}
 out_dir = sys.argv[1] if len(sys.argv) > 1 else '/tmp/m2fn-torch-ref'
 os.makedirs(out_dir, exist_ok=True)
 results = {}
@@ -71,10 +63,4 @@ for name in sys.argv[2:] or CONFIGS:
     results[name] = dict(train_img_s=round(train, 2), onnxruntime=onnxruntime.__version__, torch=torch.__version__, loss='MSE', optimizer='AdamW',
                          threads=threads, requires_grad=len(requires_grad), train_peak_rss_mb=peak_rss_mb)
     print(name, results[name], file=sys.stderr, flush=True)
-# Merge with configs measured by an earlier call (one config per call keeps memory low).
-path = os.path.join(out_dir, 'ort_training.json')
-merged = {**(json.load(open(path)) if os.path.exists(path) else {}), **results}
-with open(path + '.tmp', 'w') as f:
-    json.dump(merged, f)
-os.replace(path + '.tmp', path)
-print(json.dumps(results))
+write_results(out_dir, 'ort_training.json', results)

@@ -1,22 +1,14 @@
 # Same-machine reference for bench:infer / bench:train: PyTorch eager train and inference img/s of
 # the paper's M2FN (../../../shared/reference/m2fn_torch.py), and its exported ONNX graph for
 # onnxruntime-node to run (bench/reference/ort-torch-graph.ts). Works with Debian's python3-torch.
-import inspect, json, resource, os, sys, time
-# The reference model lives in shared/reference/ beside the checkout (or set M2FN_TORCH_REFERENCE).
-def _reference_dir():
-    d = os.path.abspath(os.path.dirname(__file__))
-    while d != os.path.dirname(d):
-        d = os.path.dirname(d)
-        if os.path.exists(os.path.join(d, 'shared', 'reference', 'm2fn_torch.py')):
-            return os.path.join(d, 'shared', 'reference')
-    sys.exit('cannot find shared/reference/m2fn_torch.py above this script; set M2FN_TORCH_REFERENCE')
-sys.path.insert(0, os.environ.get('M2FN_TORCH_REFERENCE') or _reference_dir())
+import inspect, resource, os, sys, time
+from peer import CONFIGS, import_reference_path, write_results
+import_reference_path()
 import torch
 from m2fn_torch import M2FN
 
 torch.manual_seed(0)
 torch.set_num_threads(int(os.environ.get('M2FN_THREADS', os.cpu_count())))
-CONFIGS = {'paper224_b8': dict(size=224, width=1.0, bs=8, head=4096), 'small112_b32': dict(size=112, width=0.25, bs=32, head=512)}
 out_dir = sys.argv[1] if len(sys.argv) > 1 else '/tmp/m2fn-torch-ref'
 os.makedirs(out_dir, exist_ok=True)
 results = {}
@@ -56,10 +48,4 @@ for name in sys.argv[2:] or CONFIGS:
                       **({'dynamo': False} if 'dynamo' in inspect.signature(torch.onnx.export).parameters else {}))
     results[name] = dict(torch_train_img_s=round(train, 2), torch_infer_img_s=round(infer, 2), onnx=path, threads=torch.get_num_threads(), torch=torch.__version__, train_peak_rss_mb=peak_rss_mb)
     print(name, results[name], file=sys.stderr, flush=True)
-# Merge with configs measured by an earlier call (one config per call keeps memory low).
-path = os.path.join(out_dir, 'torch.json')
-merged = {**(json.load(open(path)) if os.path.exists(path) else {}), **results}
-with open(path + '.tmp', 'w') as f:
-    json.dump(merged, f)
-os.replace(path + '.tmp', path)
-print(json.dumps(results))
+write_results(out_dir, 'torch.json', results)
