@@ -6,8 +6,8 @@
 #   { config: { train_img_s, onnxruntime, torch, loss, optimizer, threads } }
 # Needs: onnxruntime-training-cpu (1.19.2), onnx, torch (only to build and export the reference model).
 # The loss is ORT's built-in MSE (unweighted) where ours is impression-weighted: the same cost.
-import os, resource, sys, tempfile, time
-from peer import CONFIGS, import_reference_path, write_results
+import os, resource, sys, tempfile
+from peer import CONFIGS, images_per_second, import_reference_path, write_results
 import_reference_path()
 import numpy as np
 import onnx
@@ -53,12 +53,7 @@ for name in sys.argv[2:] or CONFIGS:
         opt.step()
         module.lazy_reset_grad()
 
-    n = 3 if size == 224 else 8
-    step()
-    t = time.perf_counter()
-    for _ in range(n):
-        step()
-    train = bs * n / (time.perf_counter() - t)
+    train = images_per_second(step, bs, size)
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024  # the process's peak so far: model, export, artifacts and training steps
     results[name] = dict(train_img_s=round(train, 2), onnxruntime=onnxruntime.__version__, torch=torch.__version__, loss='MSE', optimizer='AdamW',
                          threads=threads, requires_grad=len(requires_grad), train_peak_rss_mb=peak_rss_mb)

@@ -1,6 +1,6 @@
 # What the same-machine peer scripts (torch_cpu.py, ort_training.py) share: where the PyTorch
 # reference model lives, the two bench configs, and the merged, atomically written results file.
-import json, os, sys
+import json, os, sys, time
 
 CONFIGS = {'paper224_b8': dict(size=224, width=1.0, bs=8, head=4096), 'small112_b32': dict(size=112, width=0.25, bs=32, head=512)}
 
@@ -30,3 +30,13 @@ def write_results(out_dir, file_name, results):
         json.dump(merged, f)
     os.replace(path + '.tmp', path)
     print(json.dumps(results))
+
+
+def images_per_second(fn, bs, size):
+    """Img/s of `fn` on a batch of `bs`: one warm-up call, then 3 timed calls at 224², 8 below."""
+    n = 3 if size == 224 else 8
+    fn()
+    t = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return bs * n / (time.perf_counter() - t)

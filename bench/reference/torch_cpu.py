@@ -1,8 +1,8 @@
 # Same-machine reference for bench:infer / bench:train: PyTorch eager train and inference img/s of
 # the paper's M2FN (../../../shared/reference/m2fn_torch.py), and its exported ONNX graph for
 # onnxruntime-node to run (bench/reference/ort-torch-graph.ts). Works with Debian's python3-torch.
-import inspect, resource, os, sys, time
-from peer import CONFIGS, import_reference_path, write_results
+import inspect, resource, os, sys
+from peer import CONFIGS, images_per_second, import_reference_path, write_results
 import_reference_path()
 import torch
 from m2fn_torch import M2FN
@@ -26,20 +26,11 @@ for name in sys.argv[2:] or CONFIGS:
         loss.backward()
         opt.step()
 
-    n = 3 if size == 224 else 8
-    step()
-    t = time.perf_counter()
-    for _ in range(n):
-        step()
-    train = bs * n / (time.perf_counter() - t)
+    train = images_per_second(step, bs, size)
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024  # the process's peak so far: the model and its training steps
     m.eval()
     with torch.no_grad():
-        m(x, a)
-        t = time.perf_counter()
-        for _ in range(n):
-            m(x, a)
-        infer = bs * n / (time.perf_counter() - t)
+        infer = images_per_second(lambda: m(x, a), bs, size)
     path = os.path.join(out_dir, f'{name}.onnx')
     torch.onnx.export(m, (x, a), path, input_names=['image', 'aux'], output_names=['ctr'], opset_version=17,
                       dynamic_axes={'image': {0: 'N'}, 'aux': {0: 'N'}, 'ctr': {0: 'N'}},
