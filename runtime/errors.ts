@@ -4,3 +4,19 @@
 export class M2fnInputError extends Error {
   override name = 'M2fnInputError';
 }
+
+/**
+ * A problem with one named option of a library call (a config field, a training option). The
+ * library speaks of the field as callers name it (`lr`, `cbnPlacement`); a CLI maps `field` to its
+ * own flag (`--lr`, `--cbn-placement`) when it reports the error, so library users never read
+ * about flags they did not pass.
+ */
+export class FieldError extends M2fnInputError {
+  override name = 'FieldError';
+  constructor(
+    readonly field: string,
+    readonly detail: string,
+  ) {
+    super(`${field}: ${detail}`);
+  }
+}
