@@ -2,8 +2,8 @@
 // interval (1,000 resamples) on a 500+-sized test set, by sorting every resample (`spearman` on
 // the gathered rows) and by `spearmanOnRows` (one sort per vector). Prints JSON with both times
 // and their ratio; the two intervals must agree.
-import { bootstrapStat, spearman, spearmanOnRows } from '../tools/eval/metrics.ts';
-import { seededUniform } from '../tools/eval/random.ts';
+import { bootstrapStat, spearman, spearmanOnRows } from '../tools/metrics/metrics.ts';
+import { seededUniform } from '../tools/metrics/random.ts';
 
 const n = Number(process.argv[2] ?? 2506);
 const u = seededUniform(1);

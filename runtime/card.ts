@@ -87,6 +87,6 @@ export interface ModelCard {
   precision?: Precision;
   /** Explain graphs only (graph/explain.ts). */
   explain?: ExplainSpec;
-  /** Trained models: how much the predictions depend on the image (tools/eval/sensitivity.ts). */
+  /** Trained models: how much the predictions depend on the image (tools/metrics/sensitivity.ts). */
   diagnostics?: { imageSensitivity?: { ratio: number; sprcLoss?: number; rows: number; images: number; rounds: number; split: string; epoch: number | null } };
 }

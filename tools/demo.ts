@@ -4,9 +4,9 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { readManifest } from './data/manifest.ts';
-import { pearson, spearman } from './eval/metrics.ts';
+import { pearson, spearman } from './metrics/metrics.ts';
 import { prepareSplit, splitSensitivity } from './eval/score-model.ts';
-import { describeSensitivity, IMAGE_BLIND_RATIO } from './eval/sensitivity.ts';
+import { describeSensitivity, IMAGE_BLIND_RATIO } from './metrics/sensitivity.ts';
 import { load } from '../runtime/node.ts';
 import { scoreValue } from '../runtime/results.ts';
 

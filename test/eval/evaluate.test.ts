@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { levelBreakdown, summarize } from '../../tools/eval/evaluate.ts';
 import { evaluateModel } from '../../tools/eval/score-model.ts';
-import { bootstrapStat, distributionMoments, pairedBootstrapDiff, spearman } from '../../tools/eval/metrics.ts';
+import { bootstrapStat, distributionMoments, pairedBootstrapDiff, spearman } from '../../tools/metrics/metrics.ts';
 import { readManifest } from '../../tools/data/manifest.ts';
 import { ctrToDistribution, fitBuckets } from '../../tools/train/targets.ts';
 import { load } from '../../runtime/node.ts';

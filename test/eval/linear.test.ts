@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fitLinear } from '../../tools/eval/baselines/linear.ts';
-import { seededUniform } from '../../tools/eval/random.ts';
+import { seededUniform } from '../../tools/metrics/random.ts';
 
 function near(actual: number, expected: number, tol: number, what = ''): void {
   if (!(Math.abs(actual - expected) <= tol)) assert.unreachable(`${what} got ${actual}, expected ${expected} (tol ${tol})`);

@@ -4,8 +4,8 @@ import * as assert from 'uvu/assert';
 import {
   batchDistributionMoments, bootstrapCI, distributionMean, distributionMoments, distributionStd, mae, mse,
   metricOnRows, noiseCeiling, pearson, quantile, ranks, spearman, spearmanOnRows,
-} from '../../tools/eval/metrics.ts';
-import { seededUniform } from '../../tools/eval/random.ts';
+} from '../../tools/metrics/metrics.ts';
+import { seededUniform } from '../../tools/metrics/random.ts';
 
 function near(actual: number, expected: number, tol: number, what = ''): void {
   if (!(Math.abs(actual - expected) <= tol)) assert.unreachable(`${what} got ${actual}, expected ${expected} (tol ${tol})`);

@@ -2,8 +2,8 @@
 // attribute part v[i], whose spreads can be written down.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { imageIds, imageSensitivity } from '../../tools/eval/sensitivity.ts';
-import { spearman } from '../../tools/eval/metrics.ts';
+import { imageIds, imageSensitivity } from '../../tools/metrics/sensitivity.ts';
+import { spearman } from '../../tools/metrics/metrics.ts';
 
 const near = (a: number, b: number, tol: number, what: string) => {
   if (!(Math.abs(a - b) <= tol)) assert.unreachable(`${what}: got ${a}, expected ${b} (tol ${tol})`);

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readOnnx } from '../../graph/serialize.ts';
 import { readManifest } from '../../tools/data/manifest.ts';
-import { pearson, spearman } from '../../tools/eval/metrics.ts';
+import { pearson, spearman } from '../../tools/metrics/metrics.ts';
 import { evaluateModel } from '../../tools/eval/score-model.ts';
 import { readCheckpoint } from '../../tools/train/checkpoint.ts';
 import { tmp } from '../graph/helpers.ts';

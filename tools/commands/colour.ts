@@ -1,7 +1,7 @@
 // m2fn colour: dominant colour of image files (K-means + MCD centre → named colour).
 import type { CommandModule } from 'yargs';
 import { dominantColour } from '../../runtime/extract/dominant-colour.ts';
-import { imageArgs } from './image-args.ts';
+import { imageArgs } from '../data/image-args.ts';
 
 export const colourCommand: CommandModule<object, { images: string[] }> = {
   command: 'colour <images..>',

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../data/atomic.ts';
 import { evaluateModel } from '../eval/score-model.ts';
 import { evalMarkdown, ci } from '../eval/eval-markdown.ts';
-import { describeSensitivity } from '../eval/sensitivity.ts';
+import { describeSensitivity } from '../metrics/sensitivity.ts';
 
 interface Args {
   model: string;

@@ -1,7 +1,7 @@
 // m2fn ocr: text embedded in images (tesseract.js, offline English model).
 import type { CommandModule } from 'yargs';
 import { createOcr } from '../../runtime/extract/ocr.ts';
-import { imageArgs } from './image-args.ts';
+import { imageArgs } from '../data/image-args.ts';
 
 export const ocrCommand: CommandModule<object, { images: string[] }> = {
   command: 'ocr <images..>',

@@ -4,7 +4,7 @@
 import type { CommandModule } from 'yargs';
 import { load, type Scorer } from '../../runtime/node.ts';
 import { rankCreatives } from '../../runtime/rank.ts';
-import { imageArgs } from './image-args.ts';
+import { imageArgs } from '../data/image-args.ts';
 import { parseAttrs } from './attrs-arg.ts';
 
 interface Args {

@@ -1,8 +1,8 @@
 // Markdown rendering of one evaluation (`m2fn eval`): overall metrics with intervals, the std
 // metrics for distribution models, ground truth and noise ceiling, and the per-level tables.
 import type { EvalReport, MetricSet } from './evaluate.ts';
-import type { BootstrapInterval } from './metrics.ts';
-import { IMAGE_BLIND_RATIO } from './sensitivity.ts';
+import type { BootstrapInterval } from '../metrics/metrics.ts';
+import { IMAGE_BLIND_RATIO } from '../metrics/sensitivity.ts';
 
 const num = (v: number, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) : '—');
 const sci = (v: number) => (Number.isFinite(v) ? v.toExponential(2) : '—');

@@ -6,8 +6,8 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import type { AuxSchema } from '../../runtime/schema.ts';
 import type { DatasetRow, LoadedSplit, SplitName } from '../data/manifest.ts';
-import type { ImageSensitivity } from './sensitivity.ts';
-import { bootstrapCI, distributionMoments, mae, mse, pearson, spearman, type BootstrapInterval, type BootstrapOptions, type Vec } from './metrics.ts';
+import type { ImageSensitivity } from '../metrics/sensitivity.ts';
+import { bootstrapCI, distributionMoments, mae, mse, pearson, spearman, type BootstrapInterval, type BootstrapOptions, type Vec } from '../metrics/metrics.ts';
 
 export const EVAL_FORMAT = 'm2fn-eval/1';
 

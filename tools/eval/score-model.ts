@@ -11,10 +11,10 @@ import { auxDim } from '../../runtime/schema.ts';
 import type { TextEncoder } from '../../runtime/text.ts';
 import type { ModelCard } from '../../runtime/card.ts';
 import { ctrToDistribution, fitBuckets, type Buckets } from '../train/targets.ts';
-import { distributionMoments } from './metrics.ts';
+import { distributionMoments } from '../metrics/metrics.ts';
 import { absImage, summarize, targetsOf, EVAL_FORMAT, type EvalReport } from './evaluate.ts';
-import type { BootstrapOptions } from './metrics.ts';
-import { imageIds, imageSensitivity, type ImageSensitivity } from './sensitivity.ts';
+import type { BootstrapOptions } from '../metrics/metrics.ts';
+import { imageIds, imageSensitivity, type ImageSensitivity } from '../metrics/sensitivity.ts';
 
 export interface ModelPredictions {
   predicted: Float64Array;

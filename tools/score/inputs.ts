@@ -8,7 +8,7 @@ import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import type { Attributes } from '../../runtime/attributes.ts';
 import type { AuxSchema } from '../../runtime/schema.ts';
 import { openDuck, queryObjects, sqlString } from '../data/duck.ts';
-import { imageArgs } from '../commands/image-args.ts';
+import { imageArgs } from '../data/image-args.ts';
 
 export interface Creative {
   image: string;

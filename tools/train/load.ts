@@ -4,8 +4,8 @@ import { join, resolve } from 'node:path';
 import { preprocessingFor } from '../../graph/export.ts';
 import { HashingTextEncoder } from '../../runtime/hashing-text-encoder.ts';
 import { loadManifest, loadManifestFile, type LoadedSplit } from '../data/manifest.ts';
-import { pearson, spearman } from '../eval/metrics.ts';
-import { imageIds, imageSensitivity, type ImageSensitivity } from '../eval/sensitivity.ts';
+import { pearson, spearman } from '../metrics/metrics.ts';
+import { imageIds, imageSensitivity, type ImageSensitivity } from '../metrics/sensitivity.ts';
 import { Batcher, buildExamples, fitTargets, holdOutByImage, imageList, predictedScores, type Examples, type TargetSpec } from './data.ts';
 import type { TrainEngine } from './engine.ts';
 import { openImageCache } from './image-cache.ts';
@@ -83,7 +83,7 @@ export async function evaluate(engine: TrainEngine, batcher: Batcher, ex: Exampl
 }
 
 /**
- * Image sensitivity (eval/sensitivity.ts) of the model being trained on examples `ex`: each
+ * Image sensitivity (tools/metrics/sensitivity.ts) of the model being trained on examples `ex`: each
  * round scores every row with another row's image through `batcherFor` a view of `ex`.
  */
 export async function validationSensitivity(engine: TrainEngine, ex: Examples, spec: TargetSpec, batchSize: number, batcherFor: (ex: Examples) => Batcher, o: { rounds: number; seed: number }): Promise<ImageSensitivity> {

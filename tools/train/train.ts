@@ -27,7 +27,7 @@ import { TrainEngine, type StepMode } from './engine.ts';
 import { assertProviderUsable } from './probe-provider.ts';
 import { evaluate, loadData, validationSensitivity } from './load.ts';
 import { diagnoseImagePath } from './image-path.ts';
-import { describeSensitivity, IMAGE_BLIND_RATIO } from '../eval/sensitivity.ts';
+import { describeSensitivity, IMAGE_BLIND_RATIO } from '../metrics/sensitivity.ts';
 import { createProgress } from './progress.ts';
 import { learningRate, type Schedule } from './schedule.ts';
 

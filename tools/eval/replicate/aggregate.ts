@@ -1,7 +1,7 @@
 // From per-seed results to what the report states: seed-averaged metrics with bootstrap
 // intervals over test rows, paired differences between variants, the noise ceiling, and how our
 // ordering of an ablation compares with the paper's.
-import { bootstrapStat, metricOnRows, mae, mse, pearson, spearman, type BootstrapInterval } from '../metrics.ts';
+import { bootstrapStat, metricOnRows, mae, mse, pearson, spearman, type BootstrapInterval } from '../../metrics/metrics.ts';
 import type { DatasetKey, PaperFigure } from './paper.ts';
 import type { Variant } from './protocol.ts';
 

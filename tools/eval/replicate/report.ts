@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { writeFileAtomic } from '../../data/atomic.ts';
 import { readDatasetJson, readManifest } from '../../data/manifest.ts';
 import { ci } from '../eval-markdown.ts';
-import { bootstrapCI, spearman, type BootstrapInterval } from '../metrics.ts';
+import { bootstrapCI, spearman, type BootstrapInterval } from '../../metrics/metrics.ts';
 import { targetsOf } from '../evaluate.ts';
 import { targetStdFn } from '../score-model.ts';
 import { compareOrder, fractionOfCeilingCI, noiseCeilingCI, pairedDifference, variantStats, type Targets, type VariantStats } from './aggregate.ts';

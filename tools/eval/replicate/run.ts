@@ -21,9 +21,9 @@ import { fitSvrPoly, fitSvrRbf } from '../baselines/svr.ts';
 import type { Regressor } from '../baselines/types.ts';
 import { deriveDataset } from '../derive.ts';
 import { summarize, targetsOf, type EvalSummary } from '../evaluate.ts';
-import { mse } from '../metrics.ts';
+import { mse } from '../../metrics/metrics.ts';
 import { evaluateModel } from '../score-model.ts';
-import type { ImageSensitivity } from '../sensitivity.ts';
+import type { ImageSensitivity } from '../../metrics/sensitivity.ts';
 import type { DatasetKey } from './paper.ts';
 import { rowWeights, variantLoss, type Protocol, type Variant } from './protocol.ts';
 
