@@ -1,26 +1,31 @@
-// The data side of a training run: manifests read and split, targets fitted, attributes encoded,
-// images decoded once into the cache; and validation over it.
+// Stage 3 of a training run (train.ts): manifests read and split, targets fitted, attributes
+// encoded, images decoded once into the cache, and the batchers that feed the graphs from them.
 import { join, resolve } from 'node:path';
 import { preprocessingFor } from '../../graph/export.ts';
 import { HashingTextEncoder } from '../../runtime/hashing-text-encoder.ts';
 import { loadManifest, loadManifestFile, type LoadedSplit } from '../data/manifest.ts';
-import { pearson, spearman } from '../metrics/metrics.ts';
-import { imageIds, imageSensitivity, type ImageSensitivity } from '../metrics/sensitivity.ts';
-import { Batcher, buildExamples, fitTargets, holdOutByImage, imageList, predictedScores, type Examples, type TargetSpec } from './data.ts';
-import type { TrainEngine } from './engine.ts';
+import { NO_AUGMENT } from './augment.ts';
+import { Batcher, buildExamples, fitTargets, holdOutByImage, imageList, type Examples, type TargetSpec } from './data.ts';
+import type { TrainGraphs } from './graphs.ts';
 import { openImageCache } from './image-cache.ts';
+import type { TrainOptions } from './options.ts';
 import { createProgress } from './progress.ts';
-import type { TrainOptions } from './train.ts';
 
-export interface Data {
+export interface PreparedData {
   train: Examples;
   val: Examples | null;
   spec: TargetSpec;
+  /** Training batches: dropout masks and augmentation drawn per step. */
+  trainBatcher: Batcher;
+  /** Validation batches, as evaluation sees them (no dropout, no augmentation). */
+  valBatcher: Batcher | null;
+  /** An evaluation batcher over other examples on the same images (a view of `val`). */
+  batcherFor: (ex: Examples) => Batcher;
   readImages: (indices: ArrayLike<number>, out: Float32Array) => void;
   close: () => void;
 }
 
-export async function loadData(o: TrainOptions, log: (s: string) => void): Promise<Data> {
+export async function prepareData(o: TrainOptions, graphs: TrainGraphs, log: (s: string) => void): Promise<PreparedData> {
   const trainSplit = await loadManifest(o.data, 'train');
   let trainRows = trainSplit.rows;
   let valSplit: LoadedSplit | null = null;
@@ -56,7 +61,18 @@ export async function loadData(o: TrainOptions, log: (s: string) => void): Promi
   });
   const train = await buildExamples(cfg, trainSplit, trainRows, spec, encoder, images.index);
   const val = valSplit && valRows.length ? await buildExamples(cfg, valSplit, valRows, spec, encoder, images.index) : null;
-  return { train, val, spec, readImages: (i, out) => cache.readBatch(i, out), close: () => cache.close() };
+  const readImages = (i: ArrayLike<number>, out: Float32Array) => cache.readBatch(i, out);
+  const batcherFor = (ex: Examples) => new Batcher(cfg, ex, readImages, graphs.lossInputs, []);
+  return {
+    train,
+    val,
+    spec,
+    trainBatcher: new Batcher(cfg, train, readImages, graphs.lossInputs, graphs.masks, o.augment ?? NO_AUGMENT),
+    valBatcher: val ? batcherFor(val) : null,
+    batcherFor,
+    readImages,
+    close: () => cache.close(),
+  };
 }
 
 function progressPrinter(label: string, total: number) {
@@ -67,34 +83,4 @@ function progressPrinter(label: string, total: number) {
     last = done;
     if (done === total) p.done();
   };
-}
-
-export async function evaluate(engine: TrainEngine, batcher: Batcher, ex: Examples, spec: TargetSpec, batchSize: number) {
-  const n = ex.rows.length;
-  const predicted = new Float64Array(n);
-  let lossSum = 0;
-  for (let at = 0; at < n; at += batchSize) {
-    const rows = Int32Array.from({ length: Math.min(batchSize, n - at) }, (_, i) => at + i);
-    const { loss, prediction } = await engine.evaluate(batcher.fill(rows, null));
-    lossSum += loss * rows.length;
-    predicted.set(predictedScores(spec, prediction, rows.length), at);
-  }
-  return { loss: lossSum / n, sprc: spearman(predicted, ex.score), lcc: pearson(predicted, ex.score), predicted };
-}
-
-/**
- * Image sensitivity (tools/metrics/sensitivity.ts) of the model being trained on examples `ex`: each
- * round scores every row with another row's image through `batcherFor` a view of `ex`.
- */
-export async function validationSensitivity(engine: TrainEngine, ex: Examples, spec: TargetSpec, batchSize: number, batcherFor: (ex: Examples) => Batcher, o: { rounds: number; seed: number }): Promise<ImageSensitivity> {
-  const { imageOf, distinct } = imageIds(Array.from(ex.imageIndex));
-  return imageSensitivity({
-    imageOf,
-    observed: ex.score,
-    ...o,
-    predict: async (images) => {
-      const view: Examples = { ...ex, imageIndex: Int32Array.from(images, (j) => distinct[j]) };
-      return (await evaluate(engine, batcherFor(view), view, spec, batchSize)).predicted;
-    },
-  });
 }
