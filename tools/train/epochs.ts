@@ -3,6 +3,7 @@
 // JSONL log and may stop early; a signal ends the run after the current step with a checkpoint
 // to resume from. The loop state lives in every checkpoint, so a resumed run continues exactly.
 import { writeAtomic } from '../../graph/serialize.ts';
+import { FieldError } from '../../runtime/errors.ts';
 import { writeCheckpoint } from './checkpoint.ts';
 import { epochOrder } from './data.ts';
 import type { RunEngine } from './open-engine.ts';
@@ -82,7 +83,7 @@ export async function runEpochs(o: TrainOptions, run: OpenedRun, data: PreparedD
       const batch = data.trainBatcher.fill(rows, (o.seed * 2654435761 + step) >>> 0);
       const lr = learningRate(o.lr, o.schedule, step, totalSteps);
       const loss = await engine.step(batch, lr, step + 1);
-      if (!Number.isFinite(loss)) throw new Error(`training diverged: loss ${loss} at step ${step + 1} (epoch ${epoch + 1}); try a lower --lr`);
+      if (!Number.isFinite(loss)) throw new FieldError('lr', `training diverged: loss ${loss} at step ${step + 1} (epoch ${epoch + 1}); try a lower learning rate`);
       step++;
       await engine.updateAverage(step);
       lossSum += loss * rows.length;

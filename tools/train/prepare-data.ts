@@ -2,6 +2,7 @@
 // encoded, images decoded once into the cache, and the batchers that feed the graphs from them.
 import { join, resolve } from 'node:path';
 import { preprocessingFor } from '../../graph/export.ts';
+import { FieldError } from '../../runtime/errors.ts';
 import { HashingTextEncoder } from '../../runtime/hashing-text-encoder.ts';
 import { loadManifest, loadManifestFile, type LoadedSplit } from '../data/manifest.ts';
 import { NO_AUGMENT } from './augment.ts';
@@ -44,10 +45,10 @@ export async function prepareData(o: TrainOptions, graphs: TrainGraphs, log: (s:
     // Allowed (a time-based split may reuse images), but it flatters the validation metrics.
     if (shared) log(`note: ${shared} validation image${shared === 1 ? '' : 's'} of ${o.validation.file} also appear in training`);
   }
-  if (trainRows.length < 2) throw new Error(`${o.data}: ${trainRows.length} training rows — need at least 2`);
+  if (trainRows.length < 2) throw new FieldError('data', `${o.data}: ${trainRows.length} training rows — need at least 2`);
   const cfg = o.config;
   if (cfg.modules.aux && JSON.stringify(trainSplit.dataset.auxSchema) !== JSON.stringify(cfg.auxSchema)) {
-    throw new Error(`${o.data}: the dataset's aux schema "${trainSplit.dataset.auxSchema.name}" differs from the model's "${cfg.auxSchema?.name}" — omit --aux-schema to train on the dataset's`);
+    throw new FieldError('auxSchema', `${o.data}: the dataset's aux schema "${trainSplit.dataset.auxSchema.name}" differs from the model's "${cfg.auxSchema?.name}" — leave it out to train on the dataset's`);
   }
   const spec = fitTargets(cfg, { ...trainSplit, rows: trainRows }, o.standardizeTargets);
   const images = imageList([trainSplit, ...(valSplit ? [valSplit] : [])]);

@@ -7,6 +7,7 @@
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { FieldError } from '../../runtime/errors.ts';
 
 export const LOCK_FILE = '.run.lock';
 
@@ -62,7 +63,7 @@ export function lockRunDir(dir: string): RunLock {
         throw new Error(`run directory ${dir} is locked by process ${owner.pid} on host ${owner.host} (since ${owner.startedAt}); if no run is using it, delete ${path}`);
       }
       if (owner && alive(owner.pid)) {
-        throw new Error(`run directory ${dir} is in use by process ${owner.pid} (since ${owner.startedAt}); wait for it to finish or choose another --out`);
+        throw new FieldError('out', `run directory ${dir} is in use by process ${owner.pid} (since ${owner.startedAt}); wait for it to finish or choose another`);
       }
       // Left by a run that died, or unreadable (never one being written: locks appear whole). Take it over.
       rmSync(path, { force: true });
