@@ -6,6 +6,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { specifiers } from './import-specifiers.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const TREES = ['graph', 'runtime', 'tools', 'bench', 'web', 'test'];
@@ -21,17 +22,6 @@ const TOOLS_LAYERS: { name: string; folders: string[] }[] = [
   { name: 'eval', folders: ['tools/eval', 'tools/explain', 'tools/quantize', 'tools/score', 'tools/serve'] },
   { name: 'commands', folders: ['tools/commands', 'tools'] },
 ];
-
-/** Everything a module names as its dependency: static imports and re-exports (type-only ones
- * too: they couple the modules as much as value imports do) and literal dynamic imports. */
-function specifiers(src: string): string[] {
-  const found = [
-    ...src.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+['"]([^'"]+)['"]/gm),
-    ...src.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm),
-    ...src.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g),
-  ];
-  return found.map((m) => m[1]);
-}
 
 /** Module graph over `sources` (root-relative paths → source): relative imports that land on
  * another module of the set. */

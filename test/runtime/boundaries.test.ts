@@ -3,12 +3,13 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { specifiers } from '../import-specifiers.ts';
 
 const BROWSER_SAFE = ['attributes.ts', 'card.ts', 'card-validate.ts', 'errors.ts', 'hashing-text-encoder.ts', 'limits.ts', 'pixels.ts', 'results.ts', 'schema.ts', 'strings.ts', 'text.ts'];
 
 async function importsOf(file: string): Promise<string[]> {
   const src = await readFile(new URL(`../../runtime/${file}`, import.meta.url), 'utf8');
-  return [...src.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]);
+  return specifiers(src);
 }
 
 test('no runtime module imports graph/ or tools/', async () => {

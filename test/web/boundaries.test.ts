@@ -5,19 +5,11 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { specifiers } from '../import-specifiers.ts';
 
 const RUNTIME = resolve(import.meta.dirname, '../../runtime');
 /** The only package the browser runtime may import; apps' bundlers (or an import map) resolve it. */
 const PACKAGES = ['onnxruntime-web'];
-
-function specifiers(src: string): string[] {
-  const found = [
-    ...src.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+['"]([^'"]+)['"]/gm),
-    ...src.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm),
-    ...src.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g),
-  ];
-  return found.map((m) => m[1]);
-}
 
 /** Source without comments and string contents, so prose mentioning "Buffer" is not a hit. */
 const code = (src: string) =>
