@@ -9,7 +9,7 @@ import type { EpochLog, TrainOptions } from './options.ts';
 import type { PreparedData } from './prepare-data.ts';
 
 /** What validation needs of an engine. */
-export type Evaluator = Pick<TrainEngine, 'evaluate' | 'values'>;
+type Evaluator = Pick<TrainEngine, 'evaluate' | 'values'>;
 
 export async function evaluate(engine: Evaluator, batcher: Batcher, ex: Examples, spec: TargetSpec, batchSize: number) {
   const n = ex.rows.length;
@@ -28,7 +28,7 @@ export async function evaluate(engine: Evaluator, batcher: Batcher, ex: Examples
  * Image sensitivity (tools/metrics/sensitivity.ts) of the model being trained on examples `ex`: each
  * round scores every row with another row's image through `batcherFor` a view of `ex`.
  */
-export async function validationSensitivity(engine: Evaluator, ex: Examples, spec: TargetSpec, batchSize: number, batcherFor: (ex: Examples) => Batcher, o: { rounds: number; seed: number }): Promise<ImageSensitivity> {
+async function validationSensitivity(engine: Evaluator, ex: Examples, spec: TargetSpec, batchSize: number, batcherFor: (ex: Examples) => Batcher, o: { rounds: number; seed: number }): Promise<ImageSensitivity> {
   const { imageOf, distinct } = imageIds(Array.from(ex.imageIndex));
   return imageSensitivity({
     imageOf,
