@@ -15,7 +15,7 @@ import { planMerges, LEVEL_ORDER, type MergePlan } from './merge-levels.ts';
 import { levelCounts } from './level-counts.ts';
 import { attributeSelection, type SelectionEntry } from './selection.ts';
 import { computeInsights, writeInsights, type Insights } from './insights.ts';
-import { produceAtomic, produceDirAtomic, writeFileAtomic } from './atomic.ts';
+import { produceAtomic, produceDirAtomic, writeFileAtomic } from '../../runtime/atomic-write.ts';
 import { assertDisjoint } from './paths.ts';
 import { DEFAULT_MAX_PIXELS, rasterSource } from '../../runtime/image-node.ts';
 import { checkIntegerOption, LIMITS } from '../../runtime/limits.ts';

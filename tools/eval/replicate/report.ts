@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { writeFileAtomic } from '../../data/atomic.ts';
+import { writeFileAtomic } from '../../../runtime/atomic-write.ts';
 import { readDatasetJson, readManifest } from '../../data/manifest.ts';
 import { ci } from '../eval-markdown.ts';
 import { bootstrapCI, spearman, type BootstrapInterval } from '../metrics.ts';
