@@ -9,7 +9,7 @@ import { AVA_SCHEMA } from '../../runtime/schema.ts';
 import { writeFileAtomic } from '../../runtime/atomic-write.ts';
 import { assertDisjoint } from './paths.ts';
 import { toJsonl, writeDatasetJson, type DatasetRow } from './manifest.ts';
-import { mix32 } from '../../runtime/extract/rng.ts';
+import { mix32 } from '../../runtime/random.ts';
 
 export interface AvaRow {
   line: number;

@@ -22,7 +22,7 @@ import { checkIntegerOption, LIMITS } from '../../runtime/limits.ts';
 import { mapBounded } from '../../runtime/scorer-common.ts';
 import { writeDatasetJson } from './manifest.ts';
 import { silentProgress, type Progress } from './progress.ts';
-import { mix32 } from '../../runtime/extract/rng.ts';
+import { mix32 } from '../../runtime/random.ts';
 
 export interface PrepareOptions {
   logs: string[];

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDuck, sqlString } from './duck.ts';
 import { produceAtomic, writeFileAtomic, tempPathFor } from '../../runtime/atomic-write.ts';
-import { Categorical, Rng } from '../../runtime/extract/rng.ts';
+import { Categorical, Rng } from '../../runtime/random.ts';
 import { DEFAULT_STRENGTHS, EFFECTS, BASE_LOGIT, truthCtr, type EffectStrengths, type InstanceKey } from './truth.ts';
 import { generateWorld, TRAFFIC, type World } from './world.ts';
 import { renderAd } from './render.ts';
