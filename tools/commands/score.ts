@@ -14,7 +14,7 @@ import type { AuxSchema } from '../../runtime/schema.ts';
 import { writeFileAtomic } from '../../runtime/atomic-write.ts';
 import { fillFromImages } from '../score/extract.ts';
 import { cross, parseContext, readContexts, readCreatives, ScoreInputError, type Context, type ScoreRow } from '../score/inputs.ts';
-import { createProgress } from '../train/progress.ts';
+import { createProgress } from '../progress.ts';
 
 interface Args {
   model: string;

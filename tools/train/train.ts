@@ -28,7 +28,7 @@ import { assertProviderUsable } from './probe-provider.ts';
 import { evaluate, loadData, validationSensitivity } from './load.ts';
 import { diagnoseImagePath } from './image-path.ts';
 import { describeSensitivity, IMAGE_BLIND_RATIO } from '../eval/sensitivity.ts';
-import { createProgress } from './progress.ts';
+import { createProgress } from '../progress.ts';
 import { learningRate, type Schedule } from './schedule.ts';
 
 export type Validation = { kind: 'holdout'; fraction: number } | { kind: 'test' } | { kind: 'file'; file: string } | { kind: 'none' };
