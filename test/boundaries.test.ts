@@ -14,10 +14,11 @@ const SKIP = new Set(['node_modules', 'dist']);
 
 /**
  * tools/ folders by layer, lowest first. A module may import modules of its own layer or a lower
- * one. The top-level CLIs (tools/*.ts) belong to the last layer with tools/commands.
+ * one. The top-level modules (tools/*.ts: the CLIs) belong to the last layer with tools/commands,
+ * except those a layer names in `files` (progress.ts: the progress output every layer uses).
  */
-const TOOLS_LAYERS: { name: string; folders: string[] }[] = [
-  { name: 'data and metrics', folders: ['tools/data', 'tools/metrics'] },
+const TOOLS_LAYERS: { name: string; folders: string[]; files?: string[] }[] = [
+  { name: 'data and metrics', folders: ['tools/data', 'tools/metrics'], files: ['tools/progress.ts'] },
   { name: 'train', folders: ['tools/train'] },
   { name: 'eval', folders: ['tools/eval', 'tools/explain', 'tools/quantize', 'tools/score', 'tools/serve'] },
   { name: 'commands', folders: ['tools/commands', 'tools'] },
@@ -94,6 +95,8 @@ function cycleThrough(start: string, component: Set<string>, graph: Map<string, 
 /** The tools/ layer of a module, or undefined for modules outside tools/. */
 function toolsLayer(file: string): number | undefined {
   const folder = dirname(file);
+  const named = TOOLS_LAYERS.findIndex(({ files }) => files?.includes(file));
+  if (named >= 0) return named;
   const layer = TOOLS_LAYERS.findIndex(({ folders }) => folders.some((f) => folder === f || (f !== 'tools' && folder.startsWith(`${f}/`))));
   if (layer < 0 && file.startsWith('tools/')) throw new Error(`${file}: tools/ folder ${folder} has no layer; add it to TOOLS_LAYERS`);
   return layer < 0 ? undefined : layer;
@@ -159,6 +162,8 @@ test('the layer rules catch an upward import in tools/, and runtime/ or graph/ r
       ['tools/train/fit.ts', "import { rows } from '../data/load.ts';\nimport { m } from '../eval/report.ts';"],
       ['tools/eval/report.ts', "import { fit } from '../train/fit.ts';"],
       ['tools/cli.ts', "import { m } from './eval/report.ts';"],
+      ['tools/train/loop.ts', "import { bar } from '../progress.ts';\nimport { main } from '../cli.ts';"],
+      ['tools/progress.ts', ''],
       ['runtime/node.ts', "import { g } from '../graph/ir.ts';"],
       ['graph/ir.ts', "import { rows } from '../tools/data/load.ts';"],
     ]),
@@ -168,6 +173,7 @@ test('the layer rules catch an upward import in tools/, and runtime/ or graph/ r
     'runtime/node.ts → graph/ir.ts',
     'tools/data/load.ts → tools/train/fit.ts',
     'tools/train/fit.ts → tools/eval/report.ts',
+    'tools/train/loop.ts → tools/cli.ts',
   ]);
   assert.throws(() => toolsLayer('tools/newfolder/x.ts'), /tools\/newfolder has no layer/);
 });

@@ -2,15 +2,15 @@
 // the training rows, validates (validate.ts), keeps the best epoch, checkpoints, appends to the
 // JSONL log and may stop early; a signal ends the run after the current step with a checkpoint
 // to resume from. The loop state lives in every checkpoint, so a resumed run continues exactly.
-import { writeAtomic } from '../../graph/serialize.ts';
+import { writeFileAtomic } from '../../runtime/atomic-write.ts';
 import { FieldError } from '../../runtime/errors.ts';
+import { createProgress } from '../progress.ts';
 import { writeCheckpoint } from './checkpoint.ts';
 import { epochOrder } from './data.ts';
 import type { RunEngine } from './open-engine.ts';
 import type { OpenedRun } from './open-run.ts';
 import type { EpochLog, TrainOptions } from './options.ts';
 import type { PreparedData } from './prepare-data.ts';
-import { createProgress } from './progress.ts';
 import { learningRate } from './schedule.ts';
 import { checkImageSensitivity, evaluate } from './validate.ts';
 
@@ -133,7 +133,7 @@ export async function runEpochs(o: TrainOptions, run: OpenedRun, data: PreparedD
     epoch++; // checkpoints from here on say "start the next epoch"
     if (improved) await save(run.files.best);
     await save(run.files.last);
-    await writeAtomic(run.files.log, log.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    writeFileAtomic(run.files.log, log.map((e) => JSON.stringify(e)).join('\n') + '\n');
     // Only a stop before the last epoch is early: a run that has done all its epochs just ends.
     if (o.patience > 0 && sinceBest >= o.patience && epoch < o.epochs) {
       stoppedEarly = true;

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { writeInference } from '../../graph/export.ts';
 import { writeExplain } from '../../graph/explain.ts';
 import { buildModel } from '../../graph/models/m2fn.ts';
-import { writeAtomic } from '../../graph/serialize.ts';
+import { writeFileAtomic } from '../../runtime/atomic-write.ts';
 import { HashingTextEncoder } from '../../runtime/hashing-text-encoder.ts';
 import { readCheckpoint } from './checkpoint.ts';
 import { renderLearningCurve } from './curve.ts';
@@ -38,6 +38,6 @@ export async function exportRun(o: TrainOptions, run: OpenedRun, data: PreparedD
   await writeExplain(o.out, model, extras);
   if (log.length) await renderLearningCurve(log, run.files.curve, `${o.config.model} · ${o.loss} · lr ${o.lr}`);
   const result: TrainResult = { ...outcome, inferencePath: written.onnxPath };
-  await writeAtomic(run.files.summary, JSON.stringify({ ...result, selectBy: o.selectBy }, null, 2) + '\n');
+  writeFileAtomic(run.files.summary, JSON.stringify({ ...result, selectBy: o.selectBy }, null, 2) + '\n');
   return result;
 }

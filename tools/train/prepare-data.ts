@@ -10,7 +10,7 @@ import { Batcher, buildExamples, fitTargets, holdOutByImage, imageList, type Exa
 import type { TrainGraphs } from './graphs.ts';
 import { openImageCache } from './image-cache.ts';
 import type { TrainOptions } from './options.ts';
-import { createProgress } from './progress.ts';
+import { createProgress } from '../progress.ts';
 
 export interface PreparedData {
   train: Examples;
