@@ -10,6 +10,7 @@ import { checkLoss, defaultLoss } from '../graph/training/losses.ts';
 import { DEFAULT_OPTIMIZER } from '../graph/training/optimizers.ts';
 import { configFromArgs, withModelOptions, type ModelArgs } from './model-options.ts';
 import { writeArtifacts } from './train/artifacts.ts';
+import { exitWithError } from './cli-errors.ts';
 
 const argv = await withModelOptions(yargs(hideBin(process.argv)))
   .scriptName('m2fn-build-graph')
@@ -72,6 +73,5 @@ try {
     console.log(`wrote ${set.checkpoint} and ${set.manifest}`);
   }
 } catch (e) {
-  console.error(`m2fn-build-graph: ${(e as Error).message}`);
-  process.exit(1);
+  exitWithError('m2fn-build-graph', e);
 }

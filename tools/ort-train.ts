@@ -10,6 +10,7 @@ import { parseSchedule } from './train/schedule.ts';
 import { Interrupted, train, type Validation } from './train/train.ts';
 import { configFromArgs, withModelOptions, type ModelArgs } from './model-options.ts';
 import { checkIntegerOption, LIMITS } from '../runtime/limits.ts';
+import { exitWithError } from './cli-errors.ts';
 
 const argv = await withModelOptions(yargs(hideBin(process.argv)))
   .scriptName('ort-train')
@@ -81,7 +82,7 @@ try {
     schedule: parseSchedule(argv.schedule),
     epochs: argv.epochs,
     batchSize: argv['batch-size'],
-    seed: argv.seed,
+    seed: config.seed,
     ep: argv.ep,
     threads: argv.threads,
     mode: argv.step,
@@ -104,6 +105,5 @@ try {
   const last = result.log[result.log.length - 1];
   console.log(JSON.stringify({ steps: result.steps, epochs: result.log.length, bestEpoch: result.bestEpoch, stoppedEarly: result.stoppedEarly, last, model: result.inferencePath }));
 } catch (e) {
-  console.error(`ort-train: ${(e as Error).message}`);
-  process.exit(e instanceof Interrupted ? (e.signal === 'SIGINT' ? 130 : 143) : 1);
+  exitWithError('ort-train', e, e instanceof Interrupted ? (e.signal === 'SIGINT' ? 130 : 143) : 1);
 }
