@@ -125,6 +125,7 @@ export const CONFIG_FIELDS: { [K in keyof ModelConfig]: FieldSpec<ModelConfig[K]
   model: {
     doc: '`m2fn`, `image-only` (vanilla VGG, no aux), `concat` (M1FN: aux concatenated before the last FC), `nima` (image-only + dropout + 10-way softmax)',
     default: (model) => model,
+    docDefault: '`m2fn`',
     check: oneOf(MODEL_KINDS),
     flags: [{ name: 'model', type: 'string', choices: MODEL_KINDS, default: 'm2fn', describe: 'model family member', group: 'Model:' }],
   },

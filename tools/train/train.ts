@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { writeInference } from '../../graph/export.ts';
 import { writeExplain } from '../../graph/explain.ts';
 import type { ModelConfig } from '../../graph/models/config.ts';
+import { configIdentity } from '../../graph/models/config-compat.ts';
 import { buildModel } from '../../graph/models/m2fn.ts';
 import { importPretrained } from '../../graph/pretrained.ts';
 import { writeAtomic } from '../../graph/serialize.ts';
@@ -104,15 +105,12 @@ const AVERAGE = 'average/';
 
 /**
  * What must match for a checkpoint to be resumed bit-for-bit. Options added after the format
- * appear only when in use, so runs started before they existed still resume. `data` (the
+ * appear only when in use, so runs started before they existed still resume (model fields:
+ * configIdentity). `data` (the
  * dataset's content hashes) is always there: a checkpoint from before it resumes no more.
  */
 function runIdentity(o: TrainOptions) {
-  const model = {
-    ...o.config,
-    ...(o.config.auxCross ? {} : { auxCross: undefined, auxCrossAttributes: undefined }),
-    ...(o.config.link === 'logit' ? {} : { link: undefined }),
-  };
+  const model = configIdentity(o.config);
   const data = datasetIdentity(o.data, o.validation.kind === 'file' ? [resolve(o.validation.file)] : []);
   return { data, model, loss: o.loss, optimizer: o.optimizer, lr: o.lr, schedule: o.schedule, epochs: o.epochs, batchSize: o.batchSize, seed: o.seed, bnMomentum: o.bnMomentum, freezeBackboneEpochs: o.freezeBackboneEpochs, validation: o.validation, mode: o.mode, standardizeTargets: o.standardizeTargets, ...(o.augment && augmenting(o.augment) ? { augment: o.augment } : {}), ...(o.ema ? { ema: o.ema } : {}) };
 }
