@@ -44,6 +44,7 @@ export interface ModelConfig {
   link: Link;
   dropout: number;
   bnEps: number;
+  bnMomentum: number;
   auxSchema: AuxSchema | null;
   seed: number;
 }
@@ -245,6 +246,14 @@ export const CONFIG_FIELDS: { [K in keyof ModelConfig]: FieldSpec<ModelConfig[K]
   bnEps: {
     doc: 'batch-norm epsilon',
     default: () => 1e-5,
+  },
+  bnMomentum: {
+    doc: "how far a training step moves the (C)BN running statistics toward the batch's (PyTorch's convention), training graphs only",
+    default: () => 0.1,
+    check: (v) => (v >= 0 && v <= 1 ? undefined : `${v} must be in [0, 1]`),
+    flags: [{ name: 'bn-momentum', type: 'number', default: 0.1, describe: 'running-statistics momentum (PyTorch convention)', group: 'Model:' }],
+    // Runs record it beside the model in their identity, as they did while it was a training option.
+    legacy: { absent: 0.1, identityOmits: () => true },
   },
   auxSchema: {
     doc: 'the attributes and their encoding (`runtime/schema.ts`); `null` when `modules.aux` is off',

@@ -35,7 +35,7 @@ export function buildModel(config: ModelConfig, opts: { training?: boolean; bnMo
   const ctx: LayerCtx = {
     params: new ParamStore(cfg.seed),
     training: opts.training ?? false,
-    bnMomentum: opts.bnMomentum ?? 0.1,
+    bnMomentum: opts.bnMomentum ?? cfg.bnMomentum,
     bnEps: cfg.bnEps,
     statUpdates: new Map(),
     dropoutMasks: [],
