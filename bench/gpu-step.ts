@@ -52,7 +52,7 @@ const batch: Batch = {
 const results: Record<string, { loss: number; values: Map<string, Float32Array>; ms: number; traffic: { up: number; down: number } }> = {};
 for (const provider of ['cpu', ep] as const) {
   const engine = await TrainEngine.create({
-    setup: { config: cfg, loss: 'wmse', optimizer: DEFAULT_OPTIMIZER, bnMomentum: 0.1, ep: provider === 'webgpu' ? 'webgpu' : 'cpu' },
+    setup: { config: cfg, loss: 'wmse', optimizer: DEFAULT_OPTIMIZER, ep: provider === 'webgpu' ? 'webgpu' : 'cpu' },
     mode: 'fused',
     ep: provider,
     initial: new Map(),

@@ -29,7 +29,6 @@ const argv = await withModelOptions(yargs(hideBin(process.argv)))
   .option('standardize-targets', { type: 'boolean', default: false, describe: 'train regression on z-scored targets (the exported model still outputs CTR)', group: 'Run:' })
   .option('augment', { type: 'string', default: 'none', describe: 'training-image augmentation: none, or a comma list of flip (mirror left-right) and shiftN (move up to N px), e.g. flip,shift4', group: 'Run:' })
   .option('ema', { type: 'number', default: 0, describe: 'export an exponential moving average of the weights with this per-step decay, e.g. 0.998 (0: off)', group: 'Optimizer:' })
-  .option('bn-momentum', { type: 'number', default: 0.1, describe: 'running-statistics momentum (PyTorch convention)', group: 'Run:' })
   .option('validation', { type: 'string', default: 'holdout:0.1', describe: 'holdout:FRACTION (unseen images of the train split) | test | file:PATH (a JSONL or Parquet manifest, images relative to its folder) | none', group: 'Run:' })
   .option('patience', { type: 'number', default: 5, describe: 'early stopping: epochs without improvement (0: off)', group: 'Run:' })
   .option('select-by', { choices: ['sprc', 'loss'] as const, default: 'sprc' as const, describe: 'validation metric for the best checkpoint', group: 'Run:' })
@@ -94,7 +93,6 @@ try {
     checkpointEvery: argv['checkpoint-every'],
     freezeBackboneEpochs: argv['freeze-backbone-epochs'],
     pretrained: argv.pretrained,
-    bnMomentum: argv['bn-momentum'],
     standardizeTargets: argv['standardize-targets'],
     augment: parseAugment(argv.augment),
     ema: argv.ema || undefined,

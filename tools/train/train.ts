@@ -60,7 +60,6 @@ export interface TrainOptions {
   /** Train with the VGG backbone frozen for this many epochs first. */
   freezeBackboneEpochs: number;
   pretrained?: string;
-  bnMomentum: number;
   /** Random flips and shifts of the training images (none by default). */
   augment?: Augment;
   /** Export an exponential moving average of the weights with this decay per step (0 or absent: off). */
@@ -112,7 +111,7 @@ const AVERAGE = 'average/';
 function runIdentity(o: TrainOptions) {
   const model = configIdentity(o.config);
   const data = datasetIdentity(o.data, o.validation.kind === 'file' ? [resolve(o.validation.file)] : []);
-  return { data, model, loss: o.loss, optimizer: o.optimizer, lr: o.lr, schedule: o.schedule, epochs: o.epochs, batchSize: o.batchSize, seed: o.seed, bnMomentum: o.bnMomentum, freezeBackboneEpochs: o.freezeBackboneEpochs, validation: o.validation, mode: o.mode, standardizeTargets: o.standardizeTargets, ...(o.augment && augmenting(o.augment) ? { augment: o.augment } : {}), ...(o.ema ? { ema: o.ema } : {}) };
+  return { data, model, loss: o.loss, optimizer: o.optimizer, lr: o.lr, schedule: o.schedule, epochs: o.epochs, batchSize: o.batchSize, seed: o.seed, bnMomentum: o.config.bnMomentum, freezeBackboneEpochs: o.freezeBackboneEpochs, validation: o.validation, mode: o.mode, standardizeTargets: o.standardizeTargets, ...(o.augment && augmenting(o.augment) ? { augment: o.augment } : {}), ...(o.ema ? { ema: o.ema } : {}) };
 }
 
 /** One run at a time per run directory (run-lock.ts); a directory this call created and left empty is removed. */
@@ -153,7 +152,6 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
     config: o.config,
     loss: o.loss,
     optimizer: o.optimizer,
-    bnMomentum: o.bnMomentum,
     ep: o.ep === 'webgpu' ? 'webgpu' : 'cpu',
     frozen: frozenBackbone ? (name) => name.startsWith('vgg.') : undefined,
   });
