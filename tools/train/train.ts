@@ -104,9 +104,9 @@ const AVERAGE = 'average/';
 
 /**
  * What must match for a checkpoint to be resumed bit-for-bit. Options added after the format
- * appear only when in use, so runs started before they existed still resume (model fields:
- * configIdentity). `data` (the
- * dataset's content hashes) is always there: a checkpoint from before it resumes no more.
+ * appear only when in use, so runs started before they existed still resume (for model fields,
+ * configIdentity decides). `data` (the dataset's content hashes) is always there: a checkpoint
+ * from before it resumes no more.
  */
 function runIdentity(o: TrainOptions) {
   const model = configIdentity(o.config);
