@@ -10,7 +10,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { writeAtomic } from '../graph/serialize.ts';
 import { PRESETS } from '../graph/models/config.ts';
 import { CONFIG_FIELDS, MODEL_KINDS, type FieldSpec, type ModelConfig } from '../graph/models/config-schema.ts';
-import { withModelOptions } from './model-options.ts';
+import { loadSchema, withModelOptions } from './model-options.ts';
 
 export type ConfigFields = { [K in keyof ModelConfig]: FieldSpec<ModelConfig[K]> };
 
@@ -89,8 +89,8 @@ export function configDrift(fields: ConfigFields, declared: DeclaredOptions, doc
     if (!isDeepStrictEqual(declared.choices[f.name], f.choices)) out.push(`${at}: the option's choices ${JSON.stringify(declared.choices[f.name])} are not the schema's ${JSON.stringify(f.choices)}`);
     if (!f.choices && declared.types[f.name] !== f.type) out.push(`${at}: the option is a ${declared.types[f.name]}, the schema's flag a ${f.type}`);
     // A flag's own default must mean the field's default, or a CLI user gets another model than a library caller.
-    if (f.default !== undefined && k !== 'auxSchema') {
-      const meant = f.parse ? f.parse(String(f.default)) : f.default;
+    if (f.default !== undefined) {
+      const meant = k === 'auxSchema' ? loadSchema(String(f.default)) : f.parse ? f.parse(String(f.default)) : f.default;
       const field = fields[k].default('m2fn') as unknown;
       const want = f.sets ? (field as Record<string, unknown>)[f.sets.split('.')[1]] : field;
       if (!isDeepStrictEqual(meant, want)) out.push(`${at}: the flag's default ${JSON.stringify(f.default)} means ${JSON.stringify(meant)}, but the field's default is ${JSON.stringify(want)}`);

@@ -26,6 +26,7 @@ test('the model options, the flag defaults and docs/model.md agree with the sche
 const drifted: [string, (f: ConfigFields) => void, RegExp][] = [
   ['a flag default that means another model', (f) => (f.headHidden.flags![0].default = '512'), /--head-hidden \(headHidden\): the option's default "4096,4096" is not the schema's "512"[^]*means \[512\], but the field's default is \[4096,4096\]/],
   ['a field default the flag does not mean', (f) => (f.size.default = () => 112), /--size \(size\): the flag's default 224 means 224, but the field's default is 112/],
+  ['a schema flag naming another preset', (f) => (f.auxSchema.flags![0].default = 'ava'), /--aux-schema \(auxSchema\): the flag's default "ava" means \{"name":"ava"/],
   ['a doc line', (f) => (f.fuseDim.doc = 'something else'), /the config table is not the schema's/],
   ['a flag the schema lost', (f) => (f.seed.flags = []), /--seed is a model option the schema does not have/],
   ['a flag no CLI declares', (f) => (f.bnEps.flags = [{ name: 'bn-eps', type: 'number', group: 'Model:' }]), /--bn-eps \(bnEps\) is in the schema but not a model option/],
