@@ -6,7 +6,8 @@ import { CARD_FORMAT, type ModelCard, type Preprocessing } from '../runtime/card
 import type { Value } from './ir.ts';
 import { configAuxDim, type ModelConfig } from './models/config.ts';
 import type { BuiltModel } from './models/m2fn.ts';
-import { IR_VERSION, OPSET, serialize, writeAtomic, type GraphSpec } from './serialize.ts';
+import { writeFileAtomic } from '../runtime/atomic-write.ts';
+import { IR_VERSION, OPSET, serialize, type GraphSpec } from './serialize.ts';
 
 export const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
 export const IMAGENET_STD: [number, number, number] = [0.229, 0.224, 0.225];
@@ -101,8 +102,8 @@ export async function writeModel(dir: string, name: string, spec: GraphSpec, car
   const c = card(bytes);
   const onnxPath = join(dir, `${name}.onnx`);
   const cardPath = join(dir, `${name}.card.json`);
-  await writeAtomic(onnxPath, bytes);
-  await writeAtomic(cardPath, JSON.stringify(c, null, 2) + '\n');
+  writeFileAtomic(onnxPath, bytes);
+  writeFileAtomic(cardPath, JSON.stringify(c, null, 2) + '\n');
   return { onnxPath, cardPath, bytes: bytes.length, card: c };
 }
 

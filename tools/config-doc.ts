@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { isDeepStrictEqual } from 'node:util';
-import { writeAtomic } from '../graph/serialize.ts';
+import { writeFileAtomic } from '../runtime/atomic-write.ts';
 import { PRESETS } from '../graph/models/config.ts';
 import { CONFIG_FIELDS, MODEL_KINDS, type FieldSpec, type ModelConfig } from '../graph/models/config-schema.ts';
 import { loadSchema, withModelOptions } from './model-options.ts';
@@ -109,7 +109,7 @@ export function configDrift(fields: ConfigFields, declared: DeclaredOptions, doc
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const doc = readFileSync(DOC_PATH, 'utf8');
   if (process.argv.includes('--write')) {
-    await writeAtomic(DOC_PATH, spliceConfigTable(doc, configTable(CONFIG_FIELDS)));
+    writeFileAtomic(DOC_PATH, spliceConfigTable(doc, configTable(CONFIG_FIELDS)));
     console.log(`wrote the config table of ${DOC_PATH}`);
   } else {
     const drift = configDrift(CONFIG_FIELDS, declaredModelOptions(), doc);
