@@ -30,12 +30,12 @@ export interface BuiltModel {
   ctx: LayerCtx;
 }
 
-export function buildModel(config: ModelConfig, opts: { training?: boolean; bnMomentum?: number } = {}): BuiltModel {
+export function buildModel(config: ModelConfig, opts: { training?: boolean } = {}): BuiltModel {
   const cfg = validateConfig(config);
   const ctx: LayerCtx = {
     params: new ParamStore(cfg.seed),
     training: opts.training ?? false,
-    bnMomentum: opts.bnMomentum ?? 0.1,
+    bnMomentum: cfg.bnMomentum,
     bnEps: cfg.bnEps,
     statUpdates: new Map(),
     dropoutMasks: [],

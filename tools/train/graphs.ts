@@ -23,7 +23,6 @@ export function buildGraphs(o: TrainOptions, run: OpenedRun): TrainGraphs {
     config: o.config,
     loss: o.loss,
     optimizer: o.optimizer,
-    bnMomentum: o.bnMomentum,
     ep: o.ep === 'webgpu' ? 'webgpu' : 'cpu',
     frozen: frozenBackbone ? (name) => name.startsWith('vgg.') : undefined,
   });

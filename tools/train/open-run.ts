@@ -3,6 +3,7 @@
 // here, before anything is written.
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { configIdentity } from '../../graph/models/config-compat.ts';
 import { datasetIdentity } from '../data/manifest.ts';
 import { augmenting } from './augment.ts';
 import { configHash, readCheckpoint, type Checkpoint } from './checkpoint.ts';
@@ -28,17 +29,14 @@ export interface OpenedRun {
 
 /**
  * What must match for a checkpoint to be resumed bit-for-bit. Options added after the format
- * appear only when in use, so runs started before they existed still resume. `data` (the
- * dataset's content hashes) is always there: a checkpoint from before it resumes no more.
+ * appear only when in use, so runs started before they existed still resume (for model fields,
+ * configIdentity decides). `data` (the dataset's content hashes) is always there: a checkpoint
+ * from before it resumes no more.
  */
 function runIdentity(o: TrainOptions) {
-  const model = {
-    ...o.config,
-    ...(o.config.auxCross ? {} : { auxCross: undefined, auxCrossAttributes: undefined }),
-    ...(o.config.link === 'logit' ? {} : { link: undefined }),
-  };
+  const model = configIdentity(o.config);
   const data = datasetIdentity(o.data, o.validation.kind === 'file' ? [resolve(o.validation.file)] : []);
-  return { data, model, loss: o.loss, optimizer: o.optimizer, lr: o.lr, schedule: o.schedule, epochs: o.epochs, batchSize: o.batchSize, seed: o.seed, bnMomentum: o.bnMomentum, freezeBackboneEpochs: o.freezeBackboneEpochs, validation: o.validation, mode: o.mode, standardizeTargets: o.standardizeTargets, ...(o.augment && augmenting(o.augment) ? { augment: o.augment } : {}), ...(o.ema ? { ema: o.ema } : {}) };
+  return { data, model, loss: o.loss, optimizer: o.optimizer, lr: o.lr, schedule: o.schedule, epochs: o.epochs, batchSize: o.batchSize, seed: o.seed, bnMomentum: o.config.bnMomentum, freezeBackboneEpochs: o.freezeBackboneEpochs, validation: o.validation, mode: o.mode, standardizeTargets: o.standardizeTargets, ...(o.augment && augmenting(o.augment) ? { augment: o.augment } : {}), ...(o.ema ? { ema: o.ema } : {}) };
 }
 
 export function openRun(o: TrainOptions): OpenedRun {

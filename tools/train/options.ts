@@ -37,7 +37,6 @@ export interface TrainOptions {
   /** Train with the VGG backbone frozen for this many epochs first. */
   freezeBackboneEpochs: number;
   pretrained?: string;
-  bnMomentum: number;
   /** Random flips and shifts of the training images (none by default). */
   augment?: Augment;
   /** Export an exponential moving average of the weights with this decay per step (0 or absent: off). */
