@@ -3,6 +3,7 @@
 // Both keep what an ad's appeal depends on (colours, contrast, text size and band, logo shape,
 // style); they only move it, which a network trained on ~1,500 images otherwise has to learn from
 // too few examples.
+import { FieldError } from '../../runtime/errors.ts';
 import { rng } from '../../runtime/random.ts';
 
 export interface Augment {
@@ -18,7 +19,7 @@ export function augmenting(a: Augment): boolean {
   return a.flip || a.shift > 0;
 }
 
-/** Parses `--augment`: "none", or a comma list of "flip" and "shiftN" (e.g. "flip,shift4"). */
+/** Parses the `augment` option: "none", or a comma list of "flip" and "shiftN" (e.g. "flip,shift4"). */
 export function parseAugment(spec: string): Augment {
   const a: Augment = { ...NO_AUGMENT };
   if (spec === 'none') return a;
@@ -26,7 +27,7 @@ export function parseAugment(spec: string): Augment {
     const shift = /^shift(\d+)$/.exec(part);
     if (part === 'flip') a.flip = true;
     else if (shift) a.shift = Number(shift[1]);
-    else throw new Error(`--augment: "${part}" is not "flip" or "shiftN" (e.g. --augment flip,shift4, or none)`);
+    else throw new FieldError('augment', `"${part}" is not "flip" or "shiftN" (e.g. flip,shift4, or none)`);
   }
   return a;
 }

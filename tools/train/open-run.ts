@@ -4,6 +4,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { configIdentity } from '../../graph/models/config-compat.ts';
+import { FieldError } from '../../runtime/errors.ts';
 import { datasetIdentity } from '../data/manifest.ts';
 import { augmenting } from './augment.ts';
 import { configHash, readCheckpoint, type Checkpoint } from './checkpoint.ts';
@@ -54,7 +55,7 @@ export function openRun(o: TrainOptions): OpenedRun {
   assertProviderUsable(o.ep);
   let resumed: Checkpoint | null = null;
   if (o.resume) {
-    if (!existsSync(files.last)) throw new Error(`--resume: no checkpoint at ${files.last}`);
+    if (!existsSync(files.last)) throw new FieldError('resume', `no checkpoint at ${files.last}`);
     resumed = readCheckpoint(files.last);
   } else if (!o.force && existsSync(checkpoints) && readdirSync(checkpoints).length) {
     throw new Error(`${o.out} already holds a training run (${checkpoints}); use --resume to continue it or --force to start over`);
