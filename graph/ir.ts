@@ -64,10 +64,9 @@ export function param(name: string, shape: number[], data: Float32Array): Value 
   return new Value('param', 'float32', shape, name, null, data);
 }
 
-let constCounter = 0;
-/** Constants get provisional names; the serialiser renames them deterministically. */
+/** Constants get a provisional name; the serialiser names them deterministically. */
 export function constant(dtype: DType, shape: number[], data: TensorData): Value {
-  return new Value('const', dtype, shape, `const_${constCounter++}`, null, data);
+  return new Value('const', dtype, shape, 'const', null, data);
 }
 
 export function constI64(values: number[], shape: number[] = [values.length]): Value {

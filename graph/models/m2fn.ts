@@ -2,7 +2,7 @@
 // The baselines are the same graph with steps switched off (see config.ts PRESET_MODULES).
 import type { Value } from '../ir.ts';
 import { input } from '../ir.ts';
-import { flatten, scoped, sigmoid, softmax } from '../ops/index.ts';
+import { build, flatten, scoped, sigmoid, softmax } from '../ops/index.ts';
 import { spatialAttention } from '../layers/attention.ts';
 import type { LayerCtx } from '../layers/context.ts';
 import { attributeCross } from '../layers/cross.ts';
@@ -30,7 +30,12 @@ export interface BuiltModel {
   ctx: LayerCtx;
 }
 
+/** Builds into the graph being built, if any, else into a new builder of its own. */
 export function buildModel(config: ModelConfig, opts: { training?: boolean; bnMomentum?: number } = {}): BuiltModel {
+  return build(() => buildInto(config, opts));
+}
+
+function buildInto(config: ModelConfig, opts: { training?: boolean; bnMomentum?: number }): BuiltModel {
   const cfg = validateConfig(config);
   const ctx: LayerCtx = {
     params: new ParamStore(cfg.seed),

@@ -3,7 +3,8 @@ import { ONNX_DTYPE, type DType } from '../dtype.ts';
 import { constF32, type Value } from '../ir.ts';
 import { unbroadcast } from './grad-util.ts';
 import { broadcast, fmt } from '../shape.ts';
-import { apply1, defineOp, type GradRule, type InferCtx } from './registry.ts';
+import { apply1 } from './builder.ts';
+import { defineOp, type GradRule, type InferCtx } from './registry.ts';
 
 function binaryInfer(outDtype?: DType) {
   return (c: InferCtx) => {

@@ -1,7 +1,7 @@
 // Helpers the gradient rules share: undoing broadcasting, and sizes of symbolic dims at run time.
 import { constF32, constI64, type Value } from '../ir.ts';
 import { cast, mul } from './elementwise.ts';
-import { apply1 } from './registry.ts';
+import { apply1 } from './builder.ts';
 import { gather, reduceSum, reshape, shapeOf } from './tensor.ts';
 
 /** Sums a broadcast gradient back down to `target`'s shape. */

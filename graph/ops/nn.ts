@@ -4,7 +4,8 @@ import { add, cast, div, equal, exp, mul, sqrt, sub } from './elementwise.ts';
 import { unbroadcast } from './grad-util.ts';
 import { reduceSum, reshape, shapeOf, slice, transpose } from './tensor.ts';
 import { fmt, normAxis } from '../shape.ts';
-import { apply, apply1, defineOp, type GradCtx, type InferCtx } from './registry.ts';
+import { apply, apply1 } from './builder.ts';
+import { defineOp, type GradCtx, type InferCtx } from './registry.ts';
 
 export interface ConvOpts {
   strides?: number[];

@@ -1,8 +1,9 @@
 // One table of op rules. Each op is declared once, in the module of its family, with its
 // attribute types, its shape rule and (for differentiable ops) its gradient rule side by side.
+// The table is filled when the families are imported and read-only after that; a graph that needs
+// another gradient rule (a test's deliberately wrong one) gets it from its builder (builder.ts).
 import type { DType } from '../dtype.ts';
-import { Node, Value, type Attrs, type Shape } from '../ir.ts';
-import { ShapeError } from '../shape.ts';
+import type { Attrs, Node, Shape, Value } from '../ir.ts';
 
 export type AttrType = 'int' | 'ints' | 'float' | 'floats' | 'string' | 'tensor';
 
@@ -37,59 +38,15 @@ export interface OpRule {
   nondifferentiable?: boolean;
 }
 
-export const OPS = new Map<string, OpRule>();
+const RULES = new Map<string, Readonly<OpRule>>();
 
 export function defineOp(op: string, rule: OpRule): void {
-  if (OPS.has(op)) throw new Error(`op ${op} defined twice`);
-  OPS.set(op, rule);
+  if (RULES.has(op)) throw new Error(`op ${op} defined twice`);
+  RULES.set(op, Object.freeze({ ...rule }));
 }
 
-export function rule(op: string): OpRule {
-  const r = OPS.get(op);
+export function rule(op: string): Readonly<OpRule> {
+  const r = RULES.get(op);
   if (!r) throw new Error(`no rule for op ${op}`);
   return r;
 }
-
-const scopes: string[] = [];
-
-/** Runs `fn` with every node it creates tagged by `name` (nested scopes join with "/"). */
-export function scoped<T>(name: string, fn: () => T): T {
-  scopes.push(name);
-  try {
-    return fn();
-  } finally {
-    scopes.pop();
-  }
-}
-
-export function currentScope(): string {
-  return scopes.join('/');
-}
-
-/** Creates a node after checking its inputs with the op's shape rule. */
-export function apply(op: string, inputs: (Value | null)[], attrs: Attrs = {}): Value[] {
-  const r = rule(op);
-  const scope = currentScope();
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined) delete attrs[k];
-    else if (!r.attrTypes?.[k]) throw new Error(`${op}: unknown attribute ${k}`);
-  }
-  const ctx: InferCtx = {
-    inputs,
-    attrs,
-    fail: (message) => {
-      throw new ShapeError(op, scope, message, inputs);
-    },
-    in: (i) => inputs[i] ?? ctx.fail(`input ${i} is required`),
-  };
-  const types = r.infer(ctx);
-  const node = new Node(op, inputs, attrs, scope);
-  types.forEach((t, i) => {
-    const v = new Value('node', t.dtype, t.shape, undefined, node);
-    v.index = i;
-    node.outputs.push(v);
-  });
-  return node.outputs;
-}
-
-export const apply1 = (op: string, inputs: (Value | null)[], attrs: Attrs = {}) => apply(op, inputs, attrs)[0];

@@ -3,7 +3,8 @@ import { constI64, type Dim, type Node, type Shape, type Value } from '../ir.ts'
 import { fmt, normAxis, product } from '../shape.ts';
 import { div } from './elementwise.ts';
 import { countOf, expandLike, reshapeLike, unbroadcast } from './grad-util.ts';
-import { apply1, defineOp, type InferCtx } from './registry.ts';
+import { apply1 } from './builder.ts';
+import { defineOp, type InferCtx } from './registry.ts';
 
 /** The reduced gradient with the reduced axes back as size-1 dims, ready to broadcast. */
 function keepReduced(dy: Value, node: Node, axes: number[], x: Value): Value {

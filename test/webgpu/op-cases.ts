@@ -6,7 +6,7 @@ import { gradients } from '../../graph/autodiff.ts';
 import { constF32, constI64, input, type Value } from '../../graph/ir.ts';
 import { abs, add, cast, equal, min, mul, neg, pow, reciprocal, relu, sigmoid, sqrt, tanh } from '../../graph/ops/elementwise.ts';
 import { conv, gemm, logSoftmax, matmul, maxPool, softmax, type ConvOpts } from '../../graph/ops/nn.ts';
-import { apply1 } from '../../graph/ops/registry.ts';
+import { apply1 } from '../../graph/ops/builder.ts';
 import { concat, flatten, gather, reduceMean, reduceSum, shapeOf, slice, transpose } from '../../graph/ops/tensor.ts';
 import type { GraphSpec } from '../../graph/serialize.ts';
 
