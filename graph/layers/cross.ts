@@ -19,8 +19,8 @@ export function attributeCross(ctx: LayerCtx, aux: Value, layers: number, column
     pick[col * d + j] = 1;
     put[j * D + col] = 1;
   });
-  const c0 = matmul(aux, constant('float32', [D, d], pick));
+  const c0 = matmul(aux, constant('float32', [D, d], pick, 'pick'));
   let c = c0;
   for (let k = 0; k < layers; k++) c = add(mul(c0, linear(ctx, `aux.cross${k + 1}`, c, d, { zeroInit: true })), c);
-  return add(aux, matmul(sub(c, c0), constant('float32', [d, D], put)));
+  return add(aux, matmul(sub(c, c0), constant('float32', [d, D], put, 'put')));
 }

@@ -17,19 +17,19 @@ export function normalize(ctx: LayerCtx, name: string, x: Value): Value {
   const runMean = ctx.params.create(`${name}.running_mean`, [C], { kind: 'zeros' }, 'statistic');
   const runVar = ctx.params.create(`${name}.running_var`, [C], { kind: 'ones' }, 'statistic');
   if (!ctx.training) {
-    return bnOp(x, constF32(new Array(C).fill(1)), constF32(new Array(C).fill(0)), runMean, runVar, ctx.bnEps);
+    return bnOp(x, constF32(new Array(C).fill(1), undefined, 'scale'), constF32(new Array(C).fill(0), undefined, 'bias'), runMean, runVar, ctx.bnEps);
   }
   const mean = reduceMean(x, [0, 2, 3]);
   const centred = sub(x, mean);
   const variance = reduceMean(mul(centred, centred), [0, 2, 3]);
-  const xhat = mul(centred, reciprocal(sqrt(add(variance, constF32(ctx.bnEps)))));
+  const xhat = mul(centred, reciprocal(sqrt(add(variance, constF32(ctx.bnEps, undefined, 'eps')))));
 
   // Running variance is unbiased (as PyTorch keeps it): var · n / (n − 1), n = N·H·W at run time.
   const batch = cast(gather(shapeOf(x), constI64([0], [])), 'float32');
   const n = mul(batch, constF32((x.shape[2] as number) * (x.shape[3] as number)));
   const unbiased = mul(reshape(variance, [C]), div1(n, sub(n, constF32(1))));
-  const m = constF32(ctx.bnMomentum);
-  const keep = constF32(1 - ctx.bnMomentum);
+  const m = constF32(ctx.bnMomentum, undefined, 'momentum');
+  const keep = constF32(1 - ctx.bnMomentum, undefined, 'keep');
   ctx.statUpdates.set(runMean, add(mul(runMean, keep), mul(reshape(mean, [C]), m)));
   ctx.statUpdates.set(runVar, add(mul(runVar, keep), mul(unbiased, m)));
   return xhat;

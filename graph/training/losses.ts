@@ -54,7 +54,7 @@ export function buildLoss(kind: LossKind, logits: Value): LossGraph {
       // r = 2: sqrt(mean_k (CDF_q − CDF_p)²) per sample; the CDF is a product with an upper-triangular ones matrix.
       const k = outputs;
       const upper = Float32Array.from({ length: k * k }, (_, idx) => (Math.floor(idx / k) <= idx % k ? 1 : 0));
-      const cdfDiff = matmul(sub(softmax(logits, 1), target), constant('float32', [k, k], upper));
+      const cdfDiff = matmul(sub(softmax(logits, 1), target), constant('float32', [k, k], upper, 'cdf'));
       const perSample = sqrt(add(reduceMean(mul(cdfDiff, cdfDiff), [1], false), constF32(1e-10)));
       return { loss: mean(perSample), inputs: [target] };
     }
