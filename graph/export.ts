@@ -6,6 +6,7 @@ import { CARD_FORMAT, type ModelCard, type Preprocessing } from '../runtime/card
 import type { Value } from './ir.ts';
 import { configAuxDim, type ModelConfig } from './models/config.ts';
 import type { BuiltModel } from './models/m2fn.ts';
+import { moduleOf } from './models/modules.ts';
 import { IR_VERSION, OPSET, serialize, writeAtomic, type GraphSpec } from './serialize.ts';
 
 export const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
@@ -30,11 +31,6 @@ export function inferenceOutputs(m: BuiltModel, opts: { attention?: boolean } = 
 /** The inference graph: image (+ aux) → ctr or dist (+ attention weights when asked). */
 export function inferenceSpec(m: BuiltModel, opts: { attention?: boolean } = {}): GraphSpec {
   return { name: `${m.config.model}_inference`, inputs: m.aux ? [m.image, m.aux] : [m.image], outputs: inferenceOutputs(m, opts) };
-}
-
-/** Module of a parameter, from its name: vgg, cbn, att, fuse, head. */
-export function moduleOf(name: string): string {
-  return name.startsWith('cbn') ? 'cbn' : name.slice(0, name.indexOf('.'));
 }
 
 export function parameterCounts(m: BuiltModel): { total: number; byModule: Record<string, number> } {

@@ -4,6 +4,7 @@ import { hideBin } from 'yargs/helpers';
 import { topoSort } from '../graph/ir.ts';
 import { inferenceSpec, writeInference } from '../graph/export.ts';
 import { buildModel } from '../graph/models/m2fn.ts';
+import { isBackboneParam } from '../graph/models/modules.ts';
 import { writeExplain } from '../graph/explain.ts';
 import { importPretrained } from '../graph/pretrained.ts';
 import { checkLoss, defaultLoss } from '../graph/training/losses.ts';
@@ -66,7 +67,7 @@ try {
       optimizer: { ...DEFAULT_OPTIMIZER, kind: argv.optimizer, weightDecay: argv['weight-decay'], clipNorm: argv['clip-norm'] },
       bnMomentum: argv['bn-momentum'],
       ep: argv.ep === 'webgpu' ? 'webgpu' : 'cpu',
-      frozen: argv['freeze-backbone'] ? (name) => name.startsWith('vgg.') : undefined,
+      frozen: argv['freeze-backbone'] ? isBackboneParam : undefined,
     }, model);
     for (const [name, f] of Object.entries(set.files)) if (name !== 'inference') console.log(`wrote ${f.onnxPath} (${(f.bytes / 1e6).toFixed(1)} MB)`);
     console.log(`wrote ${set.checkpoint} and ${set.manifest}`);

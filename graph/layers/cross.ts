@@ -21,6 +21,6 @@ export function attributeCross(ctx: LayerCtx, aux: Value, layers: number, column
   });
   const c0 = matmul(aux, constant('float32', [D, d], pick, 'pick'));
   let c = c0;
-  for (let k = 0; k < layers; k++) c = add(mul(c0, linear(ctx, `aux.cross${k + 1}`, c, d, { zeroInit: true })), c);
+  for (let k = 0; k < layers; k++) c = add(mul(c0, linear(ctx, `cross${k + 1}`, c, d, { zeroInit: true })), c);
   return add(aux, matmul(sub(c, c0), constant('float32', [d, D], put, 'put')));
 }

@@ -6,5 +6,5 @@ import { linear } from './dense.ts';
 
 /** tanh(W_img f + b) ⊙ tanh(W_aux aux + b). */
 export function highLevelFusion(ctx: LayerCtx, features: Value, aux: Value, dim: number): Value {
-  return mul(tanh(linear(ctx, 'fuse.img', features, dim)), tanh(linear(ctx, 'fuse.aux', aux, dim)));
+  return mul(tanh(linear(ctx, 'img', features, dim)), tanh(linear(ctx, 'aux', aux, dim)));
 }

@@ -10,6 +10,7 @@ import { highLevelFusion } from '../layers/fusion.ts';
 import { mlpHead } from '../layers/head.ts';
 import { ParamStore } from '../params.ts';
 import { configAuxDim, crossedColumns, validateConfig, type ModelConfig } from './config.ts';
+import { MODULE } from './modules.ts';
 import { vggBackbone } from './vgg.ts';
 
 export interface BuiltModel {
@@ -48,21 +49,21 @@ function buildInto(config: ModelConfig, opts: { training?: boolean; bnMomentum?:
   const m = cfg.modules;
   const image = input('image', 'float32', ['N', 3, cfg.size, cfg.size]);
   const auxIn = m.aux ? input('aux', 'float32', ['N', configAuxDim(cfg)]) : null;
-  const aux = auxIn && cfg.auxCross > 0 ? scoped('aux', () => attributeCross(ctx, auxIn, cfg.auxCross, crossedColumns(cfg))) : auxIn;
+  const aux = auxIn && cfg.auxCross > 0 ? scoped(MODULE.aux, () => attributeCross(ctx, auxIn, cfg.auxCross, crossedColumns(cfg))) : auxIn;
 
   const backbone = vggBackbone(ctx, cfg, image, m.low ? aux : null); //      low-level fusion inside
   let x = backbone.out;
   let attention: Value | null = null;
   if (m.att && aux) {
-    ({ out: x, alpha: attention } = scoped('att', () => spatialAttention(ctx, x, aux, cfg.attHidden)));
+    ({ out: x, alpha: attention } = scoped(MODULE.att, () => spatialAttention(ctx, x, aux, cfg.attHidden)));
   }
   let v = flatten(x);
   let fuseImage: Value | null = null;
   if (m.high && aux) {
-    v = scoped('fuse', () => highLevelFusion(ctx, v, aux, cfg.fuseDim));
+    v = scoped(MODULE.fuse, () => highLevelFusion(ctx, v, aux, cfg.fuseDim));
     fuseImage = v.producer!.inputs[0]; // the product's first factor (fusion.ts)
   }
-  const logits = scoped('head', () =>
+  const logits = scoped(MODULE.head, () =>
     mlpHead(ctx, v, {
       hidden: cfg.headHidden,
       outputs: cfg.output === 'regression' ? 1 : 10,

@@ -21,7 +21,13 @@ export interface TrainingSetup {
 }
 
 export const gradName = (param: string) => `${param}_grad`;
-export const newName = (tensor: string) => `${tensor}_new`;
+const NEW = '_new';
+export const newName = (tensor: string) => `${tensor}${NEW}`;
+/** The tensor an output `<tensor>_new` updates. */
+export function updatedTensor(output: string): string {
+  if (!output.endsWith(NEW)) throw new Error(`${output} is not an updated tensor (<name>${NEW})`);
+  return output.slice(0, -NEW.length);
+}
 
 /** A training-mode model with its loss: the shared front half of the training graphs. */
 function forwardWithLoss(s: TrainingSetup, training: boolean) {

@@ -8,6 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { parameterCounts, writeInference } from '../../graph/export.ts';
 import { defaultConfig } from '../../graph/models/config.ts';
 import { buildModel } from '../../graph/models/m2fn.ts';
+import { headOutput, isBackboneParam } from '../../graph/models/modules.ts';
 import { importPretrained } from '../../graph/pretrained.ts';
 import { readOnnx } from '../../graph/serialize.ts';
 import { configFromArgs } from '../../tools/model-options.ts';
@@ -118,9 +119,9 @@ test('pretrained import copies conv weights in order and rejects mismatches', as
   assert.is(report.mapped.length, 8); // VGG11
   for (const [name, v] of m.params.values) {
     const d = donor.params.values.get(name);
-    if (name.startsWith('vgg.')) assert.equal(Array.from(v.data as Float32Array), Array.from(d!.data as Float32Array), name);
+    if (isBackboneParam(name)) assert.equal(Array.from(v.data as Float32Array), Array.from(d!.data as Float32Array), name);
   }
-  assert.not.equal(Array.from(m.params.values.get('head.out.weight')!.data as Float32Array), Array.from(donor.params.values.get('head.out.weight')!.data as Float32Array));
+  assert.not.equal(Array.from(headOutput(m.params).weight.data as Float32Array), Array.from(headOutput(donor.params).weight.data as Float32Array));
   const wider = buildModel(configFromArgs({ ...base, width: 0.25 }));
   assert.throws(() => importPretrained(wider, donorPath), /conv #1 \(.*\) has weight \[8,3,3,3\] but vgg\.conv1_1\.weight needs \[16,3,3,3\]/);
   const deeper = buildModel(configFromArgs({ ...base, backbone: 'vgg19' }));

@@ -6,6 +6,7 @@ import onnxProto from 'onnx-proto';
 import { explainGraph } from '../../graph/explain.ts';
 import { inferenceSpec } from '../../graph/export.ts';
 import { buildModel } from '../../graph/models/m2fn.ts';
+import { isBackboneParam } from '../../graph/models/modules.ts';
 import { serialize } from '../../graph/serialize.ts';
 import { evalModel, optimizerModel, trainingModel, trainStep, type TrainingSetup } from '../../graph/training/graphs.ts';
 import { DEFAULT_OPTIMIZER } from '../../graph/training/optimizers.ts';
@@ -38,7 +39,7 @@ export function* pinnedGraphs(): Generator<PinnedGraph> {
     ['nima emd sgd webgpu', { config: configFromArgs({ ...base, model: 'nima', output: 'distribution' }), loss: 'emd', optimizer: { ...DEFAULT_OPTIMIZER, kind: 'sgd', clipNorm: 0 }, bnMomentum: 0.1, ep: 'webgpu' }],
     ['m2fn kld batch norm, frozen backbone', {
       config: configFromArgs({ ...base, output: 'distribution', 'backbone-norm': 'batch', dropout: 0.5 }), loss: 'kld', optimizer: DEFAULT_OPTIMIZER, bnMomentum: 0.2, ep: 'cpu',
-      frozen: (name) => name.startsWith('vgg.'),
+      frozen: isBackboneParam,
     }],
   ];
   for (const [label, s] of setups) {

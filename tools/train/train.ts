@@ -7,6 +7,7 @@ import { writeInference } from '../../graph/export.ts';
 import { writeExplain } from '../../graph/explain.ts';
 import type { ModelConfig } from '../../graph/models/config.ts';
 import { buildModel } from '../../graph/models/m2fn.ts';
+import { isBackboneParam } from '../../graph/models/modules.ts';
 import { importPretrained } from '../../graph/pretrained.ts';
 import { writeAtomic } from '../../graph/serialize.ts';
 import { trainStep, type TrainingSetup } from '../../graph/training/graphs.ts';
@@ -157,7 +158,7 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
     optimizer: o.optimizer,
     bnMomentum: o.bnMomentum,
     ep: o.ep === 'webgpu' ? 'webgpu' : 'cpu',
-    frozen: frozenBackbone ? (name) => name.startsWith('vgg.') : undefined,
+    frozen: frozenBackbone ? isBackboneParam : undefined,
   });
   const stepSpec = trainStep(setupFor(false));
   if (resumed) {
