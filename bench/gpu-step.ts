@@ -13,7 +13,7 @@ import { DEFAULT_OPTIMIZER } from '../graph/training/optimizers.ts';
 import type { ExecutionProvider } from '../runtime/execution.ts';
 import { TrainEngine, type Batch } from '../tools/train/engine.ts';
 import { assertProviderUsable } from '../tools/train/probe-provider.ts';
-import { rng } from '../graph/params.ts';
+import { rng } from '../graph/core/params.ts';
 import { BENCH_CONFIGS } from './configs.ts';
 
 const PRESETS: Record<string, { model: ModelConfig; batch: number }> = {

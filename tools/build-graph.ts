@@ -1,12 +1,12 @@
 // m2fn-build-graph: builds a model of the M2FN family and writes inference.onnx with its card.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { topoSort } from '../graph/ir.ts';
-import { inferenceSpec, writeInference } from '../graph/export.ts';
+import { topoSort } from '../graph/core/ir.ts';
+import { inferenceSpec, writeInference } from '../graph/export/inference.ts';
 import { buildModel } from '../graph/models/m2fn.ts';
 import { isBackboneParam } from '../graph/models/modules.ts';
-import { writeExplain } from '../graph/explain.ts';
-import { importPretrained } from '../graph/pretrained.ts';
+import { writeExplain } from '../graph/export/explain.ts';
+import { importPretrained } from '../graph/export/pretrained.ts';
 import { checkLoss, defaultLoss } from '../graph/training/losses.ts';
 import { DEFAULT_OPTIMIZER } from '../graph/training/optimizers.ts';
 import { configFromArgs, withModelOptions, type ModelArgs } from './model-options.ts';

@@ -1,5 +1,5 @@
 // Spatial attention (paper §5.2): where in the image should the attributes look?
-import type { Value } from '../ir.ts';
+import type { Value } from '../core/ir.ts';
 import { add, conv, gemm, mul, relu, reshape, softmax, unsqueeze } from '../ops/index.ts';
 import { createParam, type LayerCtx } from './context.ts';
 

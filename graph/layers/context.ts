@@ -1,7 +1,7 @@
 // What every layer needs besides its inputs: where parameters come from and which mode it is in.
-import type { Value } from '../ir.ts';
-import { currentScope } from '../ops/builder.ts';
-import type { Init, ParamRole, ParamStore } from '../params.ts';
+import type { Value } from '../core/ir.ts';
+import { currentScope } from '../core/builder.ts';
+import type { Init, ParamRole, ParamStore } from '../core/params.ts';
 
 export interface LayerCtx {
   params: ParamStore;

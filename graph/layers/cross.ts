@@ -3,7 +3,7 @@
 // gives every pair of attribute levels its own weight (colour × month, catchphrase × age, …); in
 // the paper's model attributes meet each other only through one tanh projection. Zero-initialised,
 // so an untrained cross passes the attributes through unchanged.
-import { constant, type Value } from '../ir.ts';
+import { constant, type Value } from '../core/ir.ts';
 import { add, matmul, mul, sub } from '../ops/index.ts';
 import type { LayerCtx } from './context.ts';
 import { linear } from './dense.ts';

@@ -1,7 +1,7 @@
 // Parameterised building blocks: 3×3 convolution and fully connected layers (PyTorch layouts).
-import type { Value } from '../ir.ts';
+import type { Value } from '../core/ir.ts';
 import { conv, gemm } from '../ops/index.ts';
-import type { ParamStore } from '../params.ts';
+import type { ParamStore } from '../core/params.ts';
 import { createParam, type LayerCtx } from './context.ts';
 
 /** A 3×3 (or k×k) conv whose `weight` and `bias` are named after the current scope. */

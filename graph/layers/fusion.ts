@@ -1,5 +1,5 @@
 // High-level fusion (paper §5.3): abstract visual features meet the attributes multiplicatively.
-import type { Value } from '../ir.ts';
+import type { Value } from '../core/ir.ts';
 import { mul, tanh } from '../ops/index.ts';
 import type { LayerCtx } from './context.ts';
 import { linear } from './dense.ts';

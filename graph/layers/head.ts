@@ -1,5 +1,5 @@
 // The MLP head, with dropout and the input-step fusion (aux concatenated before the last FC).
-import { input, type Value } from '../ir.ts';
+import { input, type Value } from '../core/ir.ts';
 import { concat, mul, relu } from '../ops/index.ts';
 import type { LayerCtx } from './context.ts';
 import { linear } from './dense.ts';

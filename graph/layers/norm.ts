@@ -1,5 +1,5 @@
 // Batch norm and conditional batch norm (CBN, de Vries et al. 2017): the low-level fusion step.
-import { constF32, constI64, type Value } from '../ir.ts';
+import { constF32, constI64, type Value } from '../core/ir.ts';
 import {
   add, batchNorm as bnOp, cast, gather, mul, reciprocal, reduceMean, reshape, relu, shapeOf, sqrt, sub, unsqueeze,
 } from '../ops/index.ts';

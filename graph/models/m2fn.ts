@@ -1,14 +1,14 @@
 // M2FN (paper Fig. 2): VGG with low-level fusion → spatial attention → high-level fusion → head.
 // The baselines are the same graph with steps switched off (see config.ts PRESET_MODULES).
-import type { Value } from '../ir.ts';
-import { input } from '../ir.ts';
+import type { Value } from '../core/ir.ts';
+import { input } from '../core/ir.ts';
 import { build, flatten, scoped, sigmoid, softmax } from '../ops/index.ts';
 import { spatialAttention } from '../layers/attention.ts';
 import type { LayerCtx } from '../layers/context.ts';
 import { attributeCross } from '../layers/cross.ts';
 import { highLevelFusion } from '../layers/fusion.ts';
 import { mlpHead } from '../layers/head.ts';
-import { ParamStore } from '../params.ts';
+import { ParamStore } from '../core/params.ts';
 import { configAuxDim, crossedColumns, validateConfig, type ModelConfig } from './config.ts';
 import { MODULE } from './modules.ts';
 import { vggBackbone } from './vgg.ts';

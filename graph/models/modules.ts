@@ -1,10 +1,10 @@
 // The modules of the M2FN family by name. Each is the scope its layers are built in and so the
 // prefix of its parameters' names (layers/context.ts createParam); code that needs a module's
 // parameters asks here instead of matching name prefixes of its own.
-import type { Value } from '../ir.ts';
+import type { Value } from '../core/ir.ts';
 import { denseParams } from '../layers/dense.ts';
 import { HEAD_OUT } from '../layers/head.ts';
-import type { ParamStore } from '../params.ts';
+import type { ParamStore } from '../core/params.ts';
 import { VGG_BLOCKS, type ModelConfig } from './config.ts';
 
 export const MODULE = { aux: 'aux', backbone: 'vgg', cbn: 'cbn', att: 'att', fuse: 'fuse', head: 'head' } as const;

@@ -1,5 +1,5 @@
 // The VGG backbone, with conditional batch norm after the first conv of the chosen blocks.
-import type { Value } from '../ir.ts';
+import type { Value } from '../core/ir.ts';
 import { maxPool, relu, scoped } from '../ops/index.ts';
 import type { LayerCtx } from '../layers/context.ts';
 import { conv2d } from '../layers/dense.ts';

@@ -2,9 +2,9 @@
 // They sit below the op families (elementwise.ts, tensor.ts, nn.ts), whose rules all use them, so
 // they emit the few ops they need through the builder by name rather than importing the
 // families' builders — which would make elementwise ↔ tensor an import cycle.
-import { ONNX_DTYPE } from '../dtype.ts';
-import { constF32, constI64, type Value } from '../ir.ts';
-import { apply1 } from './builder.ts';
+import { ONNX_DTYPE } from '../core/dtype.ts';
+import { constF32, constI64, type Value } from '../core/ir.ts';
+import { apply1 } from '../core/builder.ts';
 
 const reshape = (v: Value, shape: number[]) => apply1('Reshape', [v, constI64(shape, undefined, 'shape')]);
 const shapeOf = (v: Value) => apply1('Shape', [v]);

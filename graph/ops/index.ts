@@ -2,4 +2,4 @@
 export * from './elementwise.ts';
 export * from './nn.ts';
 export * from './tensor.ts';
-export { build, scoped, apply, apply1, GraphBuilder } from './builder.ts';
+export { build, scoped, apply, apply1, GraphBuilder } from '../core/builder.ts';

@@ -1,11 +1,11 @@
 // Neural-network ops: convolution, pooling, normalisation, dense layers, softmax, dropout.
-import { constF32, constI64, constant, type Shape, type Value } from '../ir.ts';
+import { constF32, constI64, constant, type Shape, type Value } from '../core/ir.ts';
 import { add, cast, div, equal, exp, mul, sqrt, sub } from './elementwise.ts';
 import { unbroadcast } from './grad-util.ts';
 import { reduceSum, reshape, shapeOf, slice, transpose } from './tensor.ts';
-import { fmt, normAxis } from '../shape.ts';
-import { apply, apply1 } from './builder.ts';
-import { defineOp, type GradCtx, type InferCtx } from './registry.ts';
+import { fmt, normAxis } from '../core/shape.ts';
+import { apply, apply1 } from '../core/builder.ts';
+import { defineOp, type GradCtx, type InferCtx } from '../core/registry.ts';
 
 export interface ConvOpts {
   strides?: number[];

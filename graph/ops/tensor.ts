@@ -1,10 +1,10 @@
 // Ops that move, reshape and reduce data without arithmetic on neighbours.
-import { constI64, type Dim, type Node, type Shape, type Value } from '../ir.ts';
-import { fmt, normAxis, product } from '../shape.ts';
+import { constI64, type Dim, type Node, type Shape, type Value } from '../core/ir.ts';
+import { fmt, normAxis, product } from '../core/shape.ts';
 import { div } from './elementwise.ts';
 import { countOf, expandLike, reshapeLike, unbroadcast } from './grad-util.ts';
-import { apply1 } from './builder.ts';
-import { defineOp, type InferCtx } from './registry.ts';
+import { apply1 } from '../core/builder.ts';
+import { defineOp, type InferCtx } from '../core/registry.ts';
 
 /** The reduced gradient with the reduced axes back as size-1 dims, ready to broadcast. */
 function keepReduced(dy: Value, node: Node, axes: number[], x: Value): Value {

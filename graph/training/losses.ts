@@ -1,6 +1,6 @@
 // Losses as ONNX subgraphs: impression-weighted MSE (paper eq. 1), plain MSE, KL divergence to a
 // 10-bucket target distribution (eq. 2) and NIMA's earth mover's distance.
-import { constant, constF32, input, type Value } from '../ir.ts';
+import { constant, constF32, input, type Value } from '../core/ir.ts';
 import { add, logSoftmax, log, matmul, max, mul, reduceMean, reduceSum, softmax, sqrt, sub } from '../ops/index.ts';
 
 export type LossKind = 'wmse' | 'mse' | 'kld' | 'emd';

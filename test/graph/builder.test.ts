@@ -3,13 +3,13 @@
 // own build only.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { gradients } from '../../graph/autodiff.ts';
-import { inferenceSpec } from '../../graph/export.ts';
-import { constF32, input, topoSort, type Attrs } from '../../graph/ir.ts';
+import { gradients } from '../../graph/autodiff/gradients.ts';
+import { inferenceSpec } from '../../graph/export/inference.ts';
+import { constF32, input, topoSort, type Attrs } from '../../graph/core/ir.ts';
 import { buildModel } from '../../graph/models/m2fn.ts';
 import { apply1, build, GraphBuilder, mul, reduceSum, scoped, tanh } from '../../graph/ops/index.ts';
-import { currentScope } from '../../graph/ops/builder.ts';
-import { serialize } from '../../graph/serialize.ts';
+import { currentScope } from '../../graph/core/builder.ts';
+import { serialize } from '../../graph/core/serialize.ts';
 import { smallConfig } from './helpers.ts';
 
 test('model A, then B, then A again: both A graphs are the same bytes', () => {

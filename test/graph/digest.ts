@@ -3,11 +3,11 @@
 // order of first use. Constant names are free to change; nothing else is.
 import { createHash } from 'node:crypto';
 import onnxProto from 'onnx-proto';
-import { explainGraph } from '../../graph/explain.ts';
-import { inferenceSpec } from '../../graph/export.ts';
+import { explainGraph } from '../../graph/export/explain.ts';
+import { inferenceSpec } from '../../graph/export/inference.ts';
 import { buildModel } from '../../graph/models/m2fn.ts';
 import { isBackboneParam } from '../../graph/models/modules.ts';
-import { serialize } from '../../graph/serialize.ts';
+import { serialize } from '../../graph/core/serialize.ts';
 import { evalModel, optimizerModel, trainingModel, trainStep, type TrainingSetup } from '../../graph/training/graphs.ts';
 import { DEFAULT_OPTIMIZER } from '../../graph/training/optimizers.ts';
 import { configFromArgs } from '../../tools/model-options.ts';

@@ -1,10 +1,10 @@
 // Finite-difference checking of emitted gradient graphs, run by ONNX Runtime.
 import * as ort from 'onnxruntime-node';
-import { gradients } from '../../graph/autodiff.ts';
-import { constant, input, type Value } from '../../graph/ir.ts';
+import { gradients } from '../../graph/autodiff/gradients.ts';
+import { constant, input, type Value } from '../../graph/core/ir.ts';
 import { build, GraphBuilder, mul, reduceSum } from '../../graph/ops/index.ts';
-import type { GradCtx, GradRule } from '../../graph/ops/registry.ts';
-import { serialize } from '../../graph/serialize.ts';
+import type { GradCtx, GradRule } from '../../graph/core/registry.ts';
+import { serialize } from '../../graph/core/serialize.ts';
 import { randomArray } from './helpers.ts';
 
 export interface GradCase {

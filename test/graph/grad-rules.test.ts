@@ -3,8 +3,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as ort from 'onnxruntime-node';
-import { gradients } from '../../graph/autodiff.ts';
-import { constant, constF32, input, type Value } from '../../graph/ir.ts';
+import { gradients } from '../../graph/autodiff/gradients.ts';
+import { constant, constF32, input, type Value } from '../../graph/core/ir.ts';
 import * as op from '../../graph/ops/index.ts';
 import { randomArray, relErr, run } from './helpers.ts';
 import { gradError, type GradCase } from './grad-check.ts';

@@ -3,12 +3,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as ort from 'onnxruntime-node';
-import { input } from '../../graph/ir.ts';
+import { input } from '../../graph/core/ir.ts';
 import type { LayerCtx } from '../../graph/layers/context.ts';
 import { attributeCross } from '../../graph/layers/cross.ts';
 import { batchNorm, conditionalBatchNorm } from '../../graph/layers/norm.ts';
 import { conv, gemm, reshape, scoped } from '../../graph/ops/index.ts';
-import { ParamStore } from '../../graph/params.ts';
+import { ParamStore } from '../../graph/core/params.ts';
 import { crossAttributes } from '../reference/m2fn.ts';
 import { bnNormalize, bnStats, tensor } from '../reference/ops.ts';
 import { randomArray, relErr, run } from './helpers.ts';

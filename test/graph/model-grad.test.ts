@@ -4,11 +4,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as ort from 'onnxruntime-node';
 import type { ModelConfig } from '../../graph/models/config.ts';
-import { serialize } from '../../graph/serialize.ts';
+import { serialize } from '../../graph/core/serialize.ts';
 import { gradName, trainingModel } from '../../graph/training/graphs.ts';
 import type { LossKind } from '../../graph/training/losses.ts';
 import { DEFAULT_OPTIMIZER } from '../../graph/training/optimizers.ts';
-import { rng } from '../../graph/params.ts';
+import { rng } from '../../graph/core/params.ts';
 import { batchFeeds, randomizeParams, smallConfig } from './helpers.ts';
 
 const N = 3;

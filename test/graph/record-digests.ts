@@ -1,7 +1,7 @@
 // Records the canonical digests inference-digest.test.ts compares against. Run it only when a
 // change to what a model computes is intended:  npx tsx test/graph/record-digests.ts
 import { fileURLToPath } from 'node:url';
-import { writeAtomic } from '../../graph/serialize.ts';
+import { writeAtomic } from '../../graph/core/serialize.ts';
 import { canonicalDigest, DIGESTS, pinnedGraphs } from './digest.ts';
 
 // Only when run as a script: a test pattern such as `npm test -- graph` also imports this file.

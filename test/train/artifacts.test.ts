@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as ort from 'onnxruntime-node';
-import { readOnnx } from '../../graph/serialize.ts';
+import { readOnnx } from '../../graph/core/serialize.ts';
 import { readCheckpoint } from '../../tools/train/checkpoint.ts';
 import { onnxCheck, randomArray, tmp } from '../graph/helpers.ts';
 

@@ -18,7 +18,7 @@
 //                   permutation of the rows: the ranking quality that rests on the image.
 //
 // Spreads are in the units of the predictions (CTR, or a distribution's mean).
-import { rng } from '../../graph/params.ts';
+import { rng } from '../../graph/core/params.ts';
 import { spearman, type Vec } from './metrics.ts';
 
 export interface ImageSensitivity {

@@ -8,7 +8,7 @@ import { headOutput } from '../../graph/models/modules.ts';
 import { encodeAttributesBatch } from '../../runtime/attributes.ts';
 import type { TextEncoder } from '../../runtime/text.ts';
 import type { DatasetRow, LoadedSplit } from '../data/manifest.ts';
-import { rng } from '../../graph/params.ts';
+import { rng } from '../../graph/core/params.ts';
 import { augmentImages, augmenting, NO_AUGMENT, type Augment } from './augment.ts';
 import type { Batch } from './engine.ts';
 import { linkTarget, linkToCtr } from './log-odds.ts';

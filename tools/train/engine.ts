@@ -8,9 +8,9 @@
 //   tensor, which aborts the process (ARCHITECTURE.md §4).
 // `lastStep` reports the bytes each step moved host↔device, read from the tensors' locations.
 import * as ort from 'onnxruntime-node';
-import { input, type Value } from '../../graph/ir.ts';
+import { input, type Value } from '../../graph/core/ir.ts';
 import { identity } from '../../graph/ops/elementwise.ts';
-import { serialize, type GraphSpec } from '../../graph/serialize.ts';
+import { serialize, type GraphSpec } from '../../graph/core/serialize.ts';
 import { evalModel, gradName, newName, optimizerModel, trainingModel, trainStep, updatedTensor, type TrainingSetup } from '../../graph/training/graphs.ts';
 import { openSession, type ExecutionProvider } from '../../runtime/execution.ts';
 

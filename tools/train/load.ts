@@ -1,7 +1,7 @@
 // The data side of a training run: manifests read and split, targets fitted, attributes encoded,
 // images decoded once into the cache; and validation over it.
 import { join, resolve } from 'node:path';
-import { preprocessingFor } from '../../graph/export.ts';
+import { preprocessingFor } from '../../graph/export/inference.ts';
 import { HashingTextEncoder } from '../../runtime/hashing-text-encoder.ts';
 import { loadManifest, loadManifestFile, type LoadedSplit } from '../data/manifest.ts';
 import { pearson, spearman } from '../eval/metrics.ts';

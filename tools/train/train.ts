@@ -3,13 +3,13 @@
 // inference.onnx with its card. Every output is written atomically.
 import { existsSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeInference } from '../../graph/export.ts';
-import { writeExplain } from '../../graph/explain.ts';
+import { writeInference } from '../../graph/export/inference.ts';
+import { writeExplain } from '../../graph/export/explain.ts';
 import type { ModelConfig } from '../../graph/models/config.ts';
 import { buildModel } from '../../graph/models/m2fn.ts';
 import { isBackboneParam } from '../../graph/models/modules.ts';
-import { importPretrained } from '../../graph/pretrained.ts';
-import { writeAtomic } from '../../graph/serialize.ts';
+import { importPretrained } from '../../graph/export/pretrained.ts';
+import { writeAtomic } from '../../graph/core/serialize.ts';
 import { trainStep, type TrainingSetup } from '../../graph/training/graphs.ts';
 import type { LossKind } from '../../graph/training/losses.ts';
 import type { OptimizerConfig } from '../../graph/training/optimizers.ts';

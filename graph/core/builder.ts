@@ -3,8 +3,8 @@
 // than threading a builder through every call. `active` below is the only builder state outside
 // a GraphBuilder: it is set for the duration of build() and restored after, so two graphs built
 // one after the other share nothing.
-import { Node, Value, type Attrs } from '../ir.ts';
-import { ShapeError } from '../shape.ts';
+import { Node, Value, type Attrs } from './ir.ts';
+import { ShapeError } from './shape.ts';
 import { rule, type GradRule, type InferCtx } from './registry.ts';
 
 export interface BuilderOptions {

@@ -2,8 +2,8 @@
 // attribute types, its shape rule and (for differentiable ops) its gradient rule side by side.
 // The table is filled when the families are imported and read-only after that; a graph that needs
 // another gradient rule (a test's deliberately wrong one) gets it from its builder (builder.ts).
-import type { DType } from '../dtype.ts';
-import type { Attrs, Node, Shape, Value } from '../ir.ts';
+import type { DType } from './dtype.ts';
+import type { Attrs, Node, Shape, Value } from './ir.ts';
 
 export type AttrType = 'int' | 'ints' | 'float' | 'floats' | 'string' | 'tensor';
 

@@ -5,7 +5,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import onnxProto from 'onnx-proto';
 import { DTYPE_OF_ONNX, ONNX_DTYPE, type DType, type TensorData } from './dtype.ts';
 import { leaves, topoSort, type Node, type Value } from './ir.ts';
-import { rule } from './ops/registry.ts';
+import { rule } from './registry.ts';
 
 const { onnx } = onnxProto;
 

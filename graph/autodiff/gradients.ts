@@ -1,9 +1,9 @@
 // Reverse-mode autodiff over the IR: walks the nodes from the loss back, asking each op's
 // gradient rule (ops/*.ts) for its inputs' gradients, and sums gradients where a value fans out.
-import { constF32, topoSort, type Value } from './ir.ts';
-import { add } from './ops/elementwise.ts';
-import { activeBuilder, scoped } from './ops/builder.ts';
-import { rule, type GradCtx } from './ops/registry.ts';
+import { constF32, topoSort, type Value } from '../core/ir.ts';
+import { add } from '../ops/elementwise.ts';
+import { activeBuilder, scoped } from '../core/builder.ts';
+import { rule, type GradCtx } from '../core/registry.ts';
 
 export interface GradOptions {
   ep?: GradCtx['ep'];

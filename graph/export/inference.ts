@@ -2,12 +2,12 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CARD_FORMAT, type ModelCard, type Preprocessing } from '../runtime/card.ts';
-import type { Value } from './ir.ts';
-import { configAuxDim, type ModelConfig } from './models/config.ts';
-import type { BuiltModel } from './models/m2fn.ts';
-import { moduleOf } from './models/modules.ts';
-import { IR_VERSION, OPSET, serialize, writeAtomic, type GraphSpec } from './serialize.ts';
+import { CARD_FORMAT, type ModelCard, type Preprocessing } from '../../runtime/card.ts';
+import type { Value } from '../core/ir.ts';
+import { configAuxDim, type ModelConfig } from '../models/config.ts';
+import type { BuiltModel } from '../models/m2fn.ts';
+import { moduleOf } from '../models/modules.ts';
+import { IR_VERSION, OPSET, serialize, writeAtomic, type GraphSpec } from '../core/serialize.ts';
 
 export const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
 export const IMAGENET_STD: [number, number, number] = [0.229, 0.224, 0.225];

@@ -1,9 +1,9 @@
 // Pretrained backbone import: copy the 3×3 conv weights of an existing ONNX model (such as the
 // ONNX model zoo's VGG19) into a built model, conv by conv in graph order.
-import { fmt } from './shape.ts';
-import { readOnnx } from './serialize.ts';
-import type { BuiltModel } from './models/m2fn.ts';
-import { backboneConvs } from './models/modules.ts';
+import { fmt } from '../core/shape.ts';
+import { readOnnx } from '../core/serialize.ts';
+import type { BuiltModel } from '../models/m2fn.ts';
+import { backboneConvs } from '../models/modules.ts';
 
 export interface ImportReport {
   source: string;
