@@ -7,6 +7,8 @@ import { join } from 'node:path';
 
 const ROOT = join(tmpdir(), 'm2fn-test-world-v1');
 export const DATASET = join(ROOT, 'dataset');
+/** The synthesized world the dataset came from (world.json: each ad's planted image factors). */
+export const WORLD = join(ROOT, 'world');
 
 function m2fn(args: string[]): void {
   const r = spawnSync(process.execPath, ['bin/m2fn.js', ...args, '--quiet'], { encoding: 'utf8' });

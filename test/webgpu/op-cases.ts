@@ -101,6 +101,10 @@ export const OP_CASES: OpCase[] = [
       return spec('bmm', [A, B], [reduceSum(matmul(A, B), [0], false)]);
     },
   },
+  // A binding over WebGPU's default 128 MiB storage-buffer limit: the image-only model's first FC
+  // at 224² (25088 → 4096, 411 MB), forward and both gradients. ORT asks the adapter for its own
+  // maxStorageBufferBindingSize, so no split is needed where the adapter allows it (docs/training.md).
+  ruleCase('Gemm transB, a 4096×25088 weight (411 MB, over the 128 MiB default binding limit)', { x: [2, 25088], w: [4096, 25088] }, (v) => gemm(v.x, v.w, null, { transB: true })),
   {
     name: 'Gemm transA / transB',
     expect: 'match',
