@@ -76,7 +76,7 @@ function shortFloat(v: number): string {
 
 /**
  * What a constant is: its role when given (`axes`, `shape`, `pick`) or else its dtype, then its
- * values when small (`i64_[0,2,3]`, `f32_1e-05`, `axes_[2,3]`) or its dims when not (`f32_10x10`).
+ * values when small (`i64_[0,2,3]`, `f32_0.5`, `axes_[2,3]`) or its dims when not (`f32_10x10`).
  * The serialiser prefixes the scope of its first use and makes the names unique within a graph.
  */
 export function constantName(dtype: DType, shape: number[], data: TensorData, role?: string): string {

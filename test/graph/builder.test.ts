@@ -5,11 +5,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { gradients } from '../../graph/autodiff/gradients.ts';
 import { inferenceSpec } from '../../graph/export/inference.ts';
-import { constF32, input, topoSort, type Attrs } from '../../graph/core/ir.ts';
+import { constant, constF32, constI64, input, topoSort, type Attrs } from '../../graph/core/ir.ts';
 import { buildModel } from '../../graph/models/m2fn.ts';
-import { apply1, build, GraphBuilder, mul, reduceSum, scoped, tanh } from '../../graph/ops/index.ts';
+import { apply1, build, GraphBuilder, mul, reduceSum, reshape, scoped, tanh } from '../../graph/ops/index.ts';
 import { currentScope } from '../../graph/core/builder.ts';
-import { serialize } from '../../graph/core/serialize.ts';
+import { serialize, toModelProto } from '../../graph/core/serialize.ts';
 import { smallConfig } from './helpers.ts';
 
 test('model A, then B, then A again: both A graphs are the same bytes', () => {
@@ -51,6 +51,16 @@ test('a builder’s gradient rule applies to its own build only', () => {
   assert.not.ok(gradientOps(wrong).includes('Sub'), 'the overriding builder emits its own rule');
   assert.ok(gradientOps().includes('Sub'), 'outside it, the registered rule');
   assert.ok(gradientOps(new GraphBuilder()).includes('Sub'), 'a new builder has the registered rule');
+});
+
+test('constants are named after what they are, in the scope of their first use, once per graph', () => {
+  const x = input('x', 'float32', ['N', 2, 3]);
+  const y = scoped('a', () => mul(reshape(reshape(x, [0, -1]), [0, -1]), constF32(0.1)));
+  const names = (toModelProto({ name: 'g', inputs: [x], outputs: [y.named('y')] }).graph!.initializer as { name: string }[]).map((t) => t.name);
+  assert.equal(names, ['a/shape_[0,-1]', 'a/shape_[0,-1]#2', 'a/f32_0.1']);
+  assert.is(constant('float32', [3, 4], new Float32Array(12)).name, 'f32_3x4');
+  assert.is(constant('float32', [3, 4], new Float32Array(12), 'pick').name, 'pick');
+  assert.is(constI64([2, 3], undefined, 'axes').name, 'axes_[2,3]');
 });
 
 test.run();
