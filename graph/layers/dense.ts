@@ -25,6 +25,10 @@ export function linear(ctx: LayerCtx, name: string, x: Value, out: number, opts:
 
 /** The weight and bias of the conv2d or linear layer whose full name is `layer`. */
 export function denseParams(params: ParamStore, layer: string): { weight: Value; bias: Value } {
-  const get = (part: string) => params.values.get(`${layer}.${part}`) ?? (() => { throw new Error(`no parameter ${layer}.${part}`); })();
+  const get = (part: string) => {
+    const v = params.values.get(`${layer}.${part}`);
+    if (!v) throw new Error(`the model has no parameter ${layer}.${part}`);
+    return v;
+  };
   return { weight: get('weight'), bias: get('bias') };
 }
