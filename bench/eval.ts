@@ -3,10 +3,10 @@
 // the gathered rows) and by `spearmanOnRows` (one sort per vector). Prints JSON with both times
 // and their ratio; the two intervals must agree.
 import { bootstrapStat, spearman, spearmanOnRows } from '../tools/eval/metrics.ts';
-import { seededUniform } from '../tools/eval/random.ts';
+import { weylUniform } from '../runtime/random.ts';
 
 const n = Number(process.argv[2] ?? 2506);
-const u = seededUniform(1);
+const u = weylUniform(1);
 const truth = Array.from({ length: n }, () => u());
 // Observed CTRs are ratios of small counts, so ties are common: round to 1/500.
 const observed = truth.map((t) => Math.round((t + 0.3 * u()) * 500) / 500);

@@ -1,6 +1,6 @@
 // npm run check:gpu-step — one fused training step on the WebGPU provider (or --ep cuda) against
 // the same step on the CPU provider: the loss, the AdamW moments (the gradients) and running
-// statistics within 1e-3 of each tensor's largest value, and each updated parameter within the
+// statistics within 1e-3 relative (L2, per tensor), and each updated parameter within the
 // difference its moments imply through AdamW's first step (adamStepOneExcess below). For a GPU host (ARCHITECTURE.md §4: Vulkan loader +
 // VK_DRIVER_FILES) or SwiftShader; on a machine with neither it fails saying what to install.
 //   npm run check:gpu-step                        the 112², ×0.25, batch-32 benchmark config
@@ -14,12 +14,14 @@ import { DEFAULT_OPTIMIZER } from '../graph/training/optimizers.ts';
 import type { ExecutionProvider } from '../runtime/execution.ts';
 import { TrainEngine, type Batch } from '../tools/train/engine.ts';
 import { assertProviderUsable } from '../tools/train/probe-provider.ts';
-import { rng } from '../graph/core/params.ts';
+import { rng } from '../runtime/random.ts';
 import { BENCH_CONFIGS } from './configs.ts';
 
 const PRESETS: Record<string, { model: ModelConfig; batch: number }> = {
   small112: { model: BENCH_CONFIGS[1].model, batch: BENCH_CONFIGS[1].batch },
   paper224: { model: defaultConfig('m2fn'), batch: 2 },
+  /** 224² at a quarter of the width: the full resolution's long reductions at 1/16 of the cost. */
+  narrow224: { model: { ...defaultConfig('m2fn'), width: 0.25, headHidden: [256], cbnHidden: 64, attHidden: 128, fuseDim: 128 }, batch: 2 },
   tiny: { model: { ...defaultConfig('m2fn'), size: 32, width: 0.125, backbone: 'vgg11', headHidden: [16], cbnHidden: 8, attHidden: 8, fuseDim: 8 }, batch: 4 },
 };
 const argv = await yargs(hideBin(process.argv))
@@ -38,6 +40,8 @@ try {
 const TOL = 1e-3;
 const LR = 1e-3;
 const opt = DEFAULT_OPTIMIZER;
+/** How many times the CPU's own one-ulp floor a tensor may differ by (see lastBitFlipped). */
+const FLOOR_FACTOR = 2;
 const cfg = PRESETS[argv.preset].model;
 const N = argv.batch ?? PRESETS[argv.preset].batch;
 const r = rng(1);
@@ -53,19 +57,44 @@ const batch: Batch = {
   },
 };
 
-const results: Record<string, { loss: number; values: Map<string, Float32Array>; ms: number; traffic: { up: number; down: number } }> = {};
-for (const provider of ['cpu', ep] as const) {
+/**
+ * The same batch with every image value moved by one unit in its last place: a perturbation the
+ * size of one rounding. How far the CPU step moves under it is the floor for any two fp32
+ * implementations that round differently (summation order, fused multiply-adds): at 224² the
+ * backward pass amplifies it — ReLU masks and max-pool choices flip on near-ties — so a fixed
+ * 1e-3 is below what the CPU provider reproduces of itself.
+ */
+function lastBitFlipped(t: ort.Tensor): ort.Tensor {
+  const data = Float32Array.from(t.data as Float32Array);
+  const bits = new Uint32Array(data.buffer);
+  for (let i = 0; i < bits.length; i++) bits[i] ^= 1;
+  return new ort.Tensor('float32', data, t.dims);
+}
+const nudged: Batch = { n: N, feeds: { ...batch.feeds, image: lastBitFlipped(batch.feeds.image) } };
+
+type Run = { loss: number; values: Map<string, Float32Array>; ms: number; traffic: { up: number; down: number } };
+const results: Record<string, Run> = {};
+// 'lowered': the graphs built for the GPU (conv gradients lowered around the provider faults,
+// docs/training.md) run on the CPU provider, which tells a wrong lowering from a provider that
+// computes the right graph differently.
+const runs: { key: string; provider: 'cpu' | ExecutionProvider; batch: Batch; lowered?: boolean }[] = [
+  { key: 'cpu', provider: 'cpu', batch },
+  { key: 'floor', provider: 'cpu', batch: nudged },
+  { key: 'lowered', provider: 'cpu', batch, lowered: true },
+  { key: ep, provider: ep, batch },
+];
+for (const { key, provider, batch: b, lowered } of runs) {
   const engine = await TrainEngine.create({
-    setup: { config: cfg, loss: 'wmse', optimizer: opt, bnMomentum: 0.1, ep: provider === 'webgpu' ? 'webgpu' : 'cpu' },
+    setup: { config: cfg, loss: 'wmse', optimizer: opt, bnMomentum: 0.1, ep: provider === 'webgpu' || lowered ? 'webgpu' : 'cpu' },
     mode: 'fused',
     ep: provider,
     initial: new Map(),
   });
   try {
     const t0 = performance.now();
-    const loss = await engine.step(batch, LR, 1);
+    const loss = await engine.step(b, LR, 1);
     const ms = performance.now() - t0;
-    results[provider] = { loss, values: new Map([...(await engine.values())].map(([k, v]) => [k, Float32Array.from(v.data)])), ms, traffic: engine.lastStep };
+    results[key] = { loss, values: new Map([...(await engine.values())].map(([k, v]) => [k, Float32Array.from(v.data)])), ms, traffic: engine.lastStep };
   } finally {
     await engine.release();
   }
@@ -103,19 +132,31 @@ function adamStepOneExcess(name: string, cpu: Float32Array, gpu: Float32Array): 
   }
   return excess;
 }
-let worst = 0;
-let worstName = '';
-// Which tensors miss the bound (relative to their largest value), which parameters differ more
-// than their moments imply, and the worst first moment on its own (the gradients' agreement).
-const over: Record<string, number> = {};
+/** ‖b − a‖₂ / ‖a‖₂, and the worst single element relative to a's largest value. */
+function relDiff(a: Float32Array, b: Float32Array): { rel: number; element: number } {
+  let [sq, norm, dMax] = [0, 0, 0];
+  for (let i = 0; i < a.length; i++) {
+    const e = a[i] - b[i];
+    [sq, norm, dMax] = [sq + e * e, norm + a[i] * a[i], Math.max(dMax, Math.abs(e))];
+  }
+  return { rel: norm > 0 ? Math.sqrt(sq / norm) : sq > 0 ? Infinity : 0, element: dMax / Math.max(1e-6, maxAbs(a)) };
+}
+let worst = { name: '', rel: 0, bound: TOL };
+// Each tensor's bound: 1e-3 relative (L2, as in the WebGPU test suite), or FLOOR_FACTOR times what
+// the CPU step itself moves under a one-ulp nudge of the image, whichever is larger. Also: which
+// parameters differ more than their moments imply, and the worst first moment on its own.
+const over: Record<string, { rel: number; bound: number }> = {};
 const unexplained: Record<string, number> = {};
 const paramRel: Record<string, number> = {};
 let worstMoment = 0;
+let worstElement = { name: '', rel: 0 };
+let floorMax = { name: '', rel: 0 };
+let loweredWorst = { name: '', rel: 0 };
 for (const [name, cpu] of results.cpu.values) {
+  const lowered = relDiff(cpu, results.lowered.values.get(name)!).rel;
+  if (lowered > loweredWorst.rel && !zeroGradient.has(name.replace(/\.adam_[mv]$/, ''))) loweredWorst = { name, rel: lowered };
   const gpu = results[ep].values.get(name)!;
-  let d = 0;
-  for (let i = 0; i < cpu.length; i++) d = Math.max(d, Math.abs(cpu[i] - gpu[i]));
-  const rel = d / Math.max(1e-6, maxAbs(cpu));
+  const { rel, element } = relDiff(cpu, gpu);
   const excess = adamStepOneExcess(name, cpu, gpu);
   if (excess !== undefined) {
     paramRel[name] = rel;
@@ -123,8 +164,12 @@ for (const [name, cpu] of results.cpu.values) {
     continue;
   }
   if (zeroGradient.has(name.replace(/\.adam_[mv]$/, ''))) continue;
-  if (rel > worst) [worst, worstName] = [rel, name];
-  if (rel >= TOL) over[name] = rel;
+  const floor = relDiff(cpu, results.floor.values.get(name)!).rel;
+  if (floor > floorMax.rel) floorMax = { name, rel: floor };
+  const bound = Math.max(TOL, FLOOR_FACTOR * floor);
+  if (element > worstElement.rel) worstElement = { name, rel: element };
+  if (rel / bound > worst.rel / worst.bound) worst = { name, rel, bound };
+  if (rel > bound) over[name] = { rel, bound };
   if (name.endsWith('.adam_m')) worstMoment = Math.max(worstMoment, rel);
 }
 const worstParam = Object.entries(paramRel).sort((a, b) => b[1] - a[1])[0];
@@ -132,8 +177,9 @@ const lossDiff = Math.abs(results.cpu.loss - results[ep].loss) / Math.abs(result
 console.log(JSON.stringify({
   ep, preset: argv.preset, size: cfg.size, width: cfg.width, batch: N,
   loss_cpu: results.cpu.loss, loss_ep: results[ep].loss, loss_rel_diff: lossDiff,
-  worst_tensor: worstName, worst_rel_diff: worst, over_bound: over, worst_first_moment_rel_diff: worstMoment,
-  params_unexplained_by_moments: unexplained, worst_param_rel_diff: worstParam && { name: worstParam[0], rel: worstParam[1] },
+  worst_tensor_against_its_bound: worst, over_bound: over, worst_first_moment_rel_l2_diff: worstMoment, worst_element_of_max: worstElement,
+  largest_cpu_floor: floorMax, gpu_graphs_on_cpu_worst: loweredWorst, loss_cpu_floor_rel_diff: Math.abs(results.floor.loss - results.cpu.loss) / Math.abs(results.cpu.loss),
+  params_unexplained_by_moments: unexplained, worst_param_rel_l2_diff: worstParam && { name: worstParam[0], rel: worstParam[1] },
   zero_gradient_moments_not_compared: [...zeroGradient], step_ms_cpu: results.cpu.ms, step_ms_ep: results[ep].ms, first_step_bytes: results[ep].traffic,
 }));
-process.exit(lossDiff < TOL && worst < TOL && !Object.keys(unexplained).length ? 0 : 1);
+process.exit(lossDiff < TOL && loweredWorst.rel < TOL && !Object.keys(over).length && !Object.keys(unexplained).length ? 0 : 1);

@@ -3,9 +3,10 @@
 // at session creation ("No supported adapters"); cuda exists only after
 // `ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js` (its
 // install script, which `npm rebuild` skips where allowScripts denies it). So availability is only known
-// by trying, and the fallback to cpu happens here.
+// by trying, and the fallback to cpu happens here (runtime/provider-fallback.ts).
 import * as ort from 'onnxruntime-node';
 import { checkIntegerOption, LIMITS } from './limits.ts';
+import { openWithFallback, type OpenedWith, type ProviderPlatform } from './provider-fallback.ts';
 
 export type ExecutionProvider = 'cpu' | 'webgpu' | 'cuda';
 export const EXECUTION_PROVIDERS: readonly ExecutionProvider[] = ['cpu', 'webgpu', 'cuda'];
@@ -20,13 +21,7 @@ export interface SessionOptions {
   outputLocation?: ort.InferenceSession.SessionOptions['preferredOutputLocation'];
 }
 
-export interface OpenedSession {
-  session: ort.InferenceSession;
-  /** The provider actually in use. */
-  ep: ExecutionProvider;
-  /** Set when `ep` differs from the one requested: which failed and why. */
-  fallbackFrom?: { ep: ExecutionProvider; reason: string };
-}
+export type OpenedSession = OpenedWith<ExecutionProvider, ort.InferenceSession>;
 
 const HINTS: Partial<Record<ExecutionProvider, string>> = {
   webgpu:
@@ -38,8 +33,6 @@ const HINTS: Partial<Record<ExecutionProvider, string>> = {
 
 /** What a provider needs installed, for error messages ('' when nothing is known). */
 export const providerHint = (ep: ExecutionProvider): string => HINTS[ep] ?? '';
-
-const warned = new Set<string>();
 
 /** ORT messages start with a source path and an assertion; the reason is at the end. */
 export function shortReason(message: string): string {
@@ -67,33 +60,14 @@ export async function openSession(model: Uint8Array, file: string, opts: Session
       executionProviders: [provider],
       ...(provider !== 'cpu' && opts.outputLocation ? { preferredOutputLocation: opts.outputLocation } : {}),
     });
-
-  if (ep === 'cpu') return { session: await create('cpu').catch((e) => modelError(file, e)), ep };
-
-  let reason: string;
-  const listed = ort.listSupportedBackends().some((b) => b.name === ep);
-  if (!listed) {
-    reason = `this build of onnxruntime-node has no ${ep} provider`;
-  } else {
-    try {
-      return { session: await create(ep), ep };
-    } catch (e) {
-      reason = shortReason((e as Error).message);
-    }
-  }
-  const hint = HINTS[ep] ? ` (${HINTS[ep]})` : '';
-  if (opts.fallback === false) {
-    throw new Error(`execution provider ${ep} is not usable for ${file}: ${reason}${hint}. Use ep 'cpu' or allow fallback.`);
-  }
-  // A cpu failure now means the model itself is bad, whatever the first provider's reason was.
-  const session = await create('cpu').catch((e) => modelError(file, e));
-  if (!warned.has(ep)) {
-    warned.add(ep);
-    process.emitWarning(`execution provider ${ep} failed (${reason})${hint}; using cpu instead`, { code: 'M2FN_EP_FALLBACK' });
-  }
-  return { session, ep: 'cpu', fallbackFrom: { ep, reason } };
+  return openWithFallback(NODE, create, file, ep, opts.fallback ?? true);
 }
 
-function modelError(file: string, e: unknown): never {
-  throw new Error(`cannot load ONNX model ${file}: ${shortReason((e as Error).message)}`, { cause: e });
-}
+/** onnxruntime-node as the fallback routine sees it. */
+const NODE: ProviderPlatform<ExecutionProvider> = {
+  fallbackEp: 'cpu',
+  unavailable: (ep) => (ort.listSupportedBackends().some((b) => b.name === ep) ? null : `this build of onnxruntime-node has no ${ep} provider`),
+  reasonOf: (e) => shortReason((e as Error).message),
+  hint: providerHint,
+  warn: (message) => process.emitWarning(message, { code: 'M2FN_EP_FALLBACK' }),
+};

@@ -2,6 +2,7 @@
 // in the browser without downloading an embedding model. Its vectors carry lexical overlap only
 // (shared words and word pieces), not meaning; apps that need semantics bring their own encoder.
 import type { TextEncoder } from './text.ts';
+import { fmix32 } from './random.ts';
 
 export const HASHING_TEXT_ENCODER_ID = 'hashing-v1';
 
@@ -61,17 +62,12 @@ function* features(text: string): Generator<string> {
   }
 }
 
-/** FNV-1a over UTF-16 code units, then a murmur3-style finaliser to spread the bits. */
+/** FNV-1a over UTF-16 code units, then murmur3's finaliser to spread the bits. */
 export function hash32(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(h);
 }

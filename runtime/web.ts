@@ -9,6 +9,7 @@ import { checkIntegerOption, LIMITS } from './limits.ts';
 import type { ModelCard } from './card.ts';
 import type { Attributes } from './attributes.ts';
 import type { Score } from './results.ts';
+import { openWithFallback, type ProviderPlatform } from './provider-fallback.ts';
 import { checkSessionNames, pickTextEncoder, ScorerCore, type Explanation, type ScorerPlatform } from './scorer-common.ts';
 import type { TextEncoder } from './text.ts';
 import { describeWebImage, imageToTensorWeb, type WebImageInput } from './web/image.ts';
@@ -77,7 +78,8 @@ export async function loadWeb(source: WebModelSource, opts: WebLoadOptions = {})
   const encoder = pickTextEncoder(card, opts.textEncoder);
   if (opts.wasmPaths !== undefined) ort.env.wasm.wasmPaths = opts.wasmPaths;
   if (opts.threads !== undefined) ort.env.wasm.numThreads = opts.threads;
-  const opened = await openWebSession(onnx, modelLabel, ep, opts.fallback ?? true);
+  const create = (provider: WebExecutionProvider) => ort.InferenceSession.create(onnx, { executionProviders: [provider] });
+  const opened = await openWithFallback(WEB, create, modelLabel, ep, opts.fallback ?? true);
   try {
     checkSessionNames(opened.session, card, modelLabel);
   } catch (e) {
@@ -87,37 +89,21 @@ export async function loadWeb(source: WebModelSource, opts: WebLoadOptions = {})
   return new ScorerCore(card, opened.session, opened.ep, opened.fallbackFrom, encoder, BROWSER);
 }
 
-const warned = new Set<string>();
-
 /** ORT-web wraps provider failures as "no available backend found. ERR: [webgpu] Error: …". */
 const reasonOf = (e: unknown) =>
   (e instanceof Error ? e.message : String(e)).replace(/^no available backend found\.\s*ERR:\s*/i, '').trim();
 
-async function openWebSession(model: Uint8Array, file: string, ep: WebExecutionProvider, fallback: boolean) {
-  const create = (provider: WebExecutionProvider) => ort.InferenceSession.create(model, { executionProviders: [provider] });
-  const modelError = (e: unknown): never => {
-    throw new Error(`cannot load ONNX model ${file}: ${reasonOf(e)}`, { cause: e });
-  };
-  if (ep === 'wasm') return { session: await create('wasm').catch(modelError), ep: 'wasm' as const };
-
-  let reason: string;
-  if (typeof navigator === 'undefined' || !('gpu' in navigator)) {
-    reason = 'this browser has no WebGPU (navigator.gpu is missing; it needs a secure context and a browser that ships it)';
-  } else {
-    try {
-      return { session: await create('webgpu'), ep: 'webgpu' as const };
-    } catch (e) {
-      reason = reasonOf(e);
-    }
-  }
-  if (!fallback) throw new Error(`execution provider webgpu is not usable for ${file}: ${reason}. Use ep 'wasm' or allow fallback.`);
-  const session = await create('wasm').catch(modelError);
-  if (!warned.has(ep)) {
-    warned.add(ep);
-    console.warn(`m2fn: execution provider ${ep} failed (${reason}); using wasm instead`);
-  }
-  return { session, ep: 'wasm' as const, fallbackFrom: { ep, reason } };
-}
+/** onnxruntime-web as the fallback routine sees it (runtime/provider-fallback.ts). */
+const WEB: ProviderPlatform<WebExecutionProvider> = {
+  fallbackEp: 'wasm',
+  unavailable: () =>
+    typeof navigator === 'undefined' || !('gpu' in navigator)
+      ? 'this browser has no WebGPU (navigator.gpu is missing; it needs a secure context and a browser that ships it)'
+      : null,
+  reasonOf,
+  hint: () => '',
+  warn: (message) => console.warn(`m2fn: ${message}`),
+};
 
 /** The browser platform: images through createImageBitmap and a canvas, tensors of onnxruntime-web. */
 const BROWSER: ScorerPlatform<WebImageInput> = {

@@ -1,18 +1,7 @@
 // Parameters are created here, by name, with seeded initialisation, so a config and a seed always
 // give the same weights.
+import { rng } from '../../runtime/random.ts';
 import { param, type Value } from './ir.ts';
-
-/** Small, fast, seedable PRNG (mulberry32); good enough for weight init and shuffling. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export type Init =
   | { kind: 'zeros' }

@@ -1,7 +1,6 @@
-// ONNX serialisation: deterministic names, explicit IR version and opset, atomic writes, and
+// ONNX serialisation: deterministic names, explicit IR version and opset, and
 // reading a model back (for pretrained import and round-trip checks).
 import { readFileSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
 import onnxProto from 'onnx-proto';
 import { DTYPE_OF_ONNX, ONNX_DTYPE, type DType, type TensorData } from './dtype.ts';
 import { leaves, topoSort, type Node, type Value } from './ir.ts';
@@ -137,13 +136,6 @@ export function toModelProto(spec: GraphSpec) {
 
 export function serialize(spec: GraphSpec): Uint8Array {
   return onnx.ModelProto.encode(toModelProto(spec)).finish();
-}
-
-/** Writes next to the target and renames, so a crash never leaves a half-written file. */
-export async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
 }
 
 export interface LoadedTensor {

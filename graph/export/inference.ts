@@ -3,11 +3,12 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CARD_FORMAT, type ModelCard, type Preprocessing } from '../../runtime/card.ts';
+import { writeFileAtomic } from '../../runtime/atomic-write.ts';
 import type { Value } from '../core/ir.ts';
 import { configAuxDim, type ModelConfig } from '../models/config.ts';
 import type { BuiltModel } from '../models/m2fn.ts';
 import { moduleOf } from '../models/modules.ts';
-import { IR_VERSION, OPSET, serialize, writeAtomic, type GraphSpec } from '../core/serialize.ts';
+import { IR_VERSION, OPSET, serialize, type GraphSpec } from '../core/serialize.ts';
 
 export const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
 export const IMAGENET_STD: [number, number, number] = [0.229, 0.224, 0.225];
@@ -97,8 +98,8 @@ export async function writeModel(dir: string, name: string, spec: GraphSpec, car
   const c = card(bytes);
   const onnxPath = join(dir, `${name}.onnx`);
   const cardPath = join(dir, `${name}.card.json`);
-  await writeAtomic(onnxPath, bytes);
-  await writeAtomic(cardPath, JSON.stringify(c, null, 2) + '\n');
+  writeFileAtomic(onnxPath, bytes);
+  writeFileAtomic(cardPath, JSON.stringify(c, null, 2) + '\n');
   return { onnxPath, cardPath, bytes: bytes.length, card: c };
 }
 

@@ -1,5 +1,5 @@
 // K-means (Lloyd's iterations, k-means++ seeding from a seeded generator) on 3-d points.
-import { Rng } from './rng.ts';
+import { Rng } from '../random.ts';
 import { dist2, type Vec3 } from './colour-space.ts';
 
 export interface KMeansResult {

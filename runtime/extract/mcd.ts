@@ -2,7 +2,7 @@
 // starts, concentration steps (fit mean/covariance on the h points, keep the h points nearest in
 // Mahalanobis distance, repeat) until the determinant stops falling; the best subset's mean is the
 // robust centre. Outliers (text, logos in the background's cluster) do not pull it.
-import { Rng } from './rng.ts';
+import { Rng } from '../random.ts';
 import type { Vec3 } from './colour-space.ts';
 
 type Mat3 = number[]; // row-major 3×3

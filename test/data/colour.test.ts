@@ -6,7 +6,7 @@ import { generateWorld } from '../../tools/data/world.ts';
 import { renderAd } from '../../tools/data/render.ts';
 import { dominantColour } from '../../runtime/extract/dominant-colour.ts';
 import { mcdCentre } from '../../runtime/extract/mcd.ts';
-import { Rng } from '../../runtime/extract/rng.ts';
+import { Rng } from '../../runtime/random.ts';
 import type { Vec3 } from '../../runtime/extract/colour-space.ts';
 
 test('≥ 9 of 10 rendered ads per named colour get their colour', async () => {

@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fitLinear } from '../../tools/eval/baselines/linear.ts';
-import { seededUniform } from '../../tools/eval/random.ts';
+import { weylUniform } from '../../runtime/random.ts';
 
 function near(actual: number, expected: number, tol: number, what = ''): void {
   if (!(Math.abs(actual - expected) <= tol)) assert.unreachable(`${what} got ${actual}, expected ${expected} (tol ${tol})`);
@@ -11,7 +11,7 @@ function near(actual: number, expected: number, tol: number, what = ''): void {
 const rows = (xs: number[][]) => xs.map((r) => Float32Array.from(r));
 
 test('recovers known coefficients on noiseless synthetic data', () => {
-  const u = seededUniform(3);
+  const u = weylUniform(3);
   const trueCoef = [2, -1, 0.5, 0, 3];
   const X: Float32Array[] = [];
   const y: number[] = [];

@@ -5,7 +5,7 @@ import {
   batchDistributionMoments, bootstrapCI, distributionMean, distributionMoments, distributionStd, mae, mse,
   metricOnRows, noiseCeiling, pearson, quantile, ranks, spearman, spearmanOnRows,
 } from '../../tools/eval/metrics.ts';
-import { seededUniform } from '../../tools/eval/random.ts';
+import { weylUniform } from '../../runtime/random.ts';
 
 function near(actual: number, expected: number, tol: number, what = ''): void {
   if (!(Math.abs(actual - expected) <= tol)) assert.unreachable(`${what} got ${actual}, expected ${expected} (tol ${tol})`);
@@ -86,7 +86,7 @@ test('quantile interpolates between order statistics', () => {
 });
 
 function correlatedSample(n: number, rho: number, seed: number): { x: number[]; y: number[] } {
-  const u = seededUniform(seed);
+  const u = weylUniform(seed);
   const gauss = () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
   const x: number[] = [];
   const y: number[] = [];
@@ -139,7 +139,7 @@ test('spearmanOnRows: a resample with repeated rows by hand, and equal to spearm
   const rows = Int32Array.from([0, 0, 2, 3]);
   near(spearmanOnRows([1, 5, 2, 2], [3, 9, 1, 2])(rows), -(2 / 3) * Math.SQRT2, 1e-15);
   // Heavy ties (values from 5 levels) and bootstrap-style resamples with many repeats.
-  const u = seededUniform(3);
+  const u = weylUniform(3);
   const n = 300;
   const x = Array.from({ length: n }, () => Math.floor(u() * 5));
   const y = x.map((v) => v + Math.floor(u() * 4));

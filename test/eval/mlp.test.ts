@@ -5,13 +5,13 @@ import * as assert from 'uvu/assert';
 import { fitMlp } from '../../tools/eval/baselines/mlp.ts';
 import { fitLinear } from '../../tools/eval/baselines/linear.ts';
 import { pearson } from '../../tools/eval/metrics.ts';
-import { seededUniform } from '../../tools/eval/random.ts';
+import { weylUniform } from '../../runtime/random.ts';
 
 // y = 0.5 x0 − 0.3 x1 + 0.8 x2 x3 + 0.6 max(0, x4 − 0.5), x uniform in [0, 1)^6 (x5 unused)
 const f = (x: Float32Array) => 0.5 * x[0] - 0.3 * x[1] + 0.8 * x[2] * x[3] + 0.6 * Math.max(0, x[4] - 0.5);
 
 function data(n: number, seed: number) {
-  const u = seededUniform(seed);
+  const u = weylUniform(seed);
   const X = Array.from({ length: n }, () => Float32Array.from({ length: 6 }, () => u()));
   const y = X.map((x) => f(x) + 0.01 * (u() - 0.5));
   return { X, y };

@@ -7,7 +7,7 @@ import * as ort from 'onnxruntime-node';
 import { defaultConfig, configAuxDim, crossedColumns, type ModelConfig, type ModelKind } from '../../graph/models/config.ts';
 import type { Value } from '../../graph/core/ir.ts';
 import type { BuiltModel } from '../../graph/models/m2fn.ts';
-import { rng } from '../../graph/core/params.ts';
+import { rng } from '../../runtime/random.ts';
 import { serialize, type GraphSpec } from '../../graph/core/serialize.ts';
 import type { ReferenceConfig } from '../reference/m2fn.ts';
 

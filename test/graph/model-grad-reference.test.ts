@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as ort from 'onnxruntime-node';
 import type { ModelConfig } from '../../graph/models/config.ts';
-import { rng } from '../../graph/core/params.ts';
+import { rng } from '../../runtime/random.ts';
 import { serialize } from '../../graph/core/serialize.ts';
 import { gradName, trainingModel } from '../../graph/training/graphs.ts';
 import { DEFAULT_OPTIMIZER } from '../../graph/training/optimizers.ts';

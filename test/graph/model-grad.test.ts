@@ -8,7 +8,7 @@ import { serialize } from '../../graph/core/serialize.ts';
 import { gradName, trainingModel } from '../../graph/training/graphs.ts';
 import type { LossKind } from '../../graph/training/losses.ts';
 import { DEFAULT_OPTIMIZER } from '../../graph/training/optimizers.ts';
-import { rng } from '../../graph/core/params.ts';
+import { rng } from '../../runtime/random.ts';
 import { batchFeeds, randomizeParams, smallConfig } from './helpers.ts';
 
 const N = 3;

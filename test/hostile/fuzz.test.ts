@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { rng } from '../../graph/core/params.ts';
+import { rng } from '../../runtime/random.ts';
 import { load, M2fnInputError, type Scorer } from '../../runtime/index.ts';
 import { loadManifest, ManifestError, toJsonl, writeDatasetJson, type DatasetRow } from '../../tools/data/manifest.ts';
 import { prepare, DEFAULT_PREPARE } from '../../tools/data/prepare.ts';

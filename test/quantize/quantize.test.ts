@@ -12,7 +12,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { writeInference } from '../../graph/export/inference.ts';
 import { buildModel } from '../../graph/models/m2fn.ts';
-import { rng } from '../../graph/core/params.ts';
+import { rng } from '../../runtime/random.ts';
 import { validateCard } from '../../runtime/card-validate.ts';
 import { load } from '../../runtime/node.ts';
 import { readManifest } from '../../tools/data/manifest.ts';

@@ -4,7 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-const BROWSER_SAFE = ['attributes.ts', 'card.ts', 'card-validate.ts', 'errors.ts', 'hashing-text-encoder.ts', 'limits.ts', 'pixels.ts', 'results.ts', 'schema.ts', 'strings.ts', 'text.ts'];
+const BROWSER_SAFE = ['attributes.ts', 'card.ts', 'card-validate.ts', 'errors.ts', 'hashing-text-encoder.ts', 'limits.ts', 'pixels.ts', 'provider-fallback.ts', 'random.ts', 'results.ts', 'schema.ts', 'strings.ts', 'text.ts'];
 
 async function importsOf(file: string): Promise<string[]> {
   const src = await readFile(new URL(`../../runtime/${file}`, import.meta.url), 'utf8');

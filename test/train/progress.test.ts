@@ -1,7 +1,7 @@
-// Progress bar formatting with a fake stream and a fake clock; expected lines written by hand.
+// Progress bar and stage log formatting with a fake stream and a fake clock; expected lines written by hand.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createProgress, formatDuration, formatValue, renderBar } from '../../tools/train/progress.ts';
+import { createProgress, formatDuration, formatValue, renderBar, stderrProgress } from '../../tools/progress.ts';
 
 class FakeStream {
   chunks: string[] = [];
@@ -128,6 +128,37 @@ test('a resumed bar counts from start, and rejects bad input', () => {
   assert.is(s.chunks[0], 'r 50/100 (50%) 10 it/s · ETA 5s\n');
   assert.throws(() => p.tick(-1), /tick count must be a non-negative number, got -1/);
   assert.throws(() => createProgress({ total: NaN, label: 'x', stream: s }), /progress "x": total must be a non-negative number/);
+});
+
+test('stage log: a line per stage, count lines at most once a second, the time at the end', () => {
+  const s = new FakeStream(false);
+  const c = clock();
+  const p = stderrProgress(true, { stream: s, now: c.now });
+  p.stage('render 4 images');
+  c.advance(1500);
+  p.step(1, 4);
+  c.advance(400);
+  p.step(2, 4); // within the second: not printed
+  c.advance(700);
+  p.step(3, 0);
+  p.done('4 files');
+  p.stage('write CSV');
+  c.advance(10);
+  p.done();
+  assert.equal(s.chunks, [
+    '[m2fn] render 4 images…\n',
+    '[m2fn] render 4 images: 1/4 (25.0%)\n',
+    '[m2fn] render 4 images: 3/0 (?%)\n',
+    '[m2fn] render 4 images done in 2.60s: 4 files\n',
+    '[m2fn] write CSV…\n',
+    '[m2fn] write CSV done in 0.01s\n',
+  ]);
+  const quiet = new FakeStream(false);
+  const q = stderrProgress(false, { stream: quiet, now: c.now });
+  q.stage('x');
+  q.step(1, 1);
+  q.done('y');
+  assert.equal(quiet.chunks, []);
 });
 
 test.run();

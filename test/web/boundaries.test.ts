@@ -48,7 +48,7 @@ test('web.ts reaches only browser-safe runtime modules and onnxruntime-web', asy
   const { files, bare } = await reach(join(RUNTIME, 'web.ts'));
   const names = [...files.keys()].map((f) => relative(RUNTIME, f));
   // The shared pure modules are really shared, not re-implemented for the browser.
-  for (const shared of ['pixels.ts', 'attributes.ts', 'hashing-text-encoder.ts', 'card-validate.ts', 'results.ts', 'scorer-common.ts']) {
+  for (const shared of ['pixels.ts', 'attributes.ts', 'hashing-text-encoder.ts', 'card-validate.ts', 'results.ts', 'scorer-common.ts', 'provider-fallback.ts']) {
     assert.ok(names.includes(shared), `web.ts should reach ${shared} (reaches ${names.join(', ')})`);
   }
   for (const name of names) {

@@ -2,7 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../data/atomic.ts';
+import { writeFileAtomic } from '../../runtime/atomic-write.ts';
 import { evaluateModel } from '../eval/score-model.ts';
 import { evalMarkdown, ci } from '../eval/eval-markdown.ts';
 import { describeSensitivity } from '../eval/sensitivity.ts';

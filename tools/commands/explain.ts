@@ -3,7 +3,7 @@
 import type { CommandModule } from 'yargs';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../data/atomic.ts';
+import { writeFileAtomic } from '../../runtime/atomic-write.ts';
 import { load } from '../../runtime/node.ts';
 import { basePixels, overlayPng, panelPng } from '../explain/overlay.ts';
 import { parseAttrs } from './attrs-arg.ts';

@@ -1,7 +1,7 @@
 // m2fn insights: CTR by age, hour, weekday, month, position and colour, as JSON and bar charts.
 import type { CommandModule } from 'yargs';
 import { prepare, DEFAULT_PREPARE } from '../data/prepare.ts';
-import { stderrProgress } from '../data/progress.ts';
+import { stderrProgress } from '../progress.ts';
 import { worldInputs } from './prepare.ts';
 
 interface Args {

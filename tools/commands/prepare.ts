@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { prepare, DEFAULT_PREPARE } from '../data/prepare.ts';
-import { stderrProgress } from '../data/progress.ts';
+import { stderrProgress } from '../progress.ts';
 
 interface Args {
   world?: string;

@@ -11,10 +11,10 @@ import { createOcr } from '../../runtime/extract/ocr.ts';
 import { load } from '../../runtime/node.ts';
 import { scoreValue, type Score } from '../../runtime/results.ts';
 import type { AuxSchema } from '../../runtime/schema.ts';
-import { writeFileAtomic } from '../data/atomic.ts';
+import { writeFileAtomic } from '../../runtime/atomic-write.ts';
 import { fillFromImages } from '../score/extract.ts';
 import { cross, parseContext, readContexts, readCreatives, ScoreInputError, type Context, type ScoreRow } from '../score/inputs.ts';
-import { createProgress } from '../train/progress.ts';
+import { createProgress } from '../progress.ts';
 
 interface Args {
   model: string;

@@ -1,7 +1,7 @@
 // m2fn synth: generate a synthetic ad world (images, impression log, ground truth).
 import type { CommandModule } from 'yargs';
 import { synthesize, DEFAULT_SYNTH } from '../data/synth.ts';
-import { stderrProgress } from '../data/progress.ts';
+import { stderrProgress } from '../progress.ts';
 
 interface Args {
   out: string;

@@ -4,7 +4,7 @@ import type { CommandModule } from 'yargs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { writeFileAtomic } from '../data/atomic.ts';
+import { writeFileAtomic } from '../../runtime/atomic-write.ts';
 import { barChartSvg, svgToPng } from '../data/bar-chart.ts';
 import { load } from '../../runtime/node.ts';
 import { whatIf } from '../../runtime/whatif.ts';

@@ -6,10 +6,10 @@
 import { existsSync, mkdirSync, readFileSync, symlinkSync, lstatSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AVA_SCHEMA } from '../../runtime/schema.ts';
-import { writeFileAtomic } from './atomic.ts';
+import { writeFileAtomic } from '../../runtime/atomic-write.ts';
 import { assertDisjoint } from './paths.ts';
 import { toJsonl, writeDatasetJson, type DatasetRow } from './manifest.ts';
-import { mix32 } from '../../runtime/extract/rng.ts';
+import { mix32 } from '../../runtime/random.ts';
 
 export interface AvaRow {
   line: number;

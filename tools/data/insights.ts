@@ -5,7 +5,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { DOMINANT_COLOURS, REAL_AD_SCHEMA } from '../../runtime/schema.ts';
 import { levelCounts } from './level-counts.ts';
 import { barChartSvg, svgToPng } from './bar-chart.ts';
-import { writeFileAtomic } from './atomic.ts';
+import { writeFileAtomic } from '../../runtime/atomic-write.ts';
 
 export const INSIGHT_ATTRIBUTES = ['age', 'hour', 'weekday', 'month', 'position', 'domcol'] as const;
 export type InsightAttribute = (typeof INSIGHT_ATTRIBUTES)[number];

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { dirname, join } from 'node:path';
 import type { AuxAttribute, AuxSchema } from '../../runtime/schema.ts';
-import { writeFileAtomic } from './atomic.ts';
+import { writeFileAtomic } from '../../runtime/atomic-write.ts';
 import { escapesDir } from './paths.ts';
 import { readRegularFileSync } from '../../runtime/files.ts';
 

@@ -15,14 +15,14 @@ import { planMerges, LEVEL_ORDER, type MergePlan } from './merge-levels.ts';
 import { levelCounts } from './level-counts.ts';
 import { attributeSelection, type SelectionEntry } from './selection.ts';
 import { computeInsights, writeInsights, type Insights } from './insights.ts';
-import { produceAtomic, produceDirAtomic, writeFileAtomic } from './atomic.ts';
+import { produceAtomic, produceDirAtomic, writeFileAtomic } from '../../runtime/atomic-write.ts';
 import { assertDisjoint } from './paths.ts';
 import { DEFAULT_MAX_PIXELS, rasterSource } from '../../runtime/image-node.ts';
 import { checkIntegerOption, LIMITS } from '../../runtime/limits.ts';
 import { mapBounded } from '../../runtime/scorer-common.ts';
 import { writeDatasetJson } from './manifest.ts';
-import { silentProgress, type Progress } from './progress.ts';
-import { mix32 } from '../../runtime/extract/rng.ts';
+import { silentProgress, type StageProgress } from '../progress.ts';
+import { mix32 } from '../../runtime/random.ts';
 
 export interface PrepareOptions {
   logs: string[];
@@ -96,7 +96,7 @@ function imageFilesIn(dir: string): string[] {
   return readdirSync(dir).filter((f) => /\.(png|jpe?g|webp)$/i.test(f));
 }
 
-async function stage<T>(stages: PrepareReport['stages'], name: string, progress: Progress, rows: number | null, f: () => Promise<T>): Promise<T> {
+async function stage<T>(stages: PrepareReport['stages'], name: string, progress: StageProgress, rows: number | null, f: () => Promise<T>): Promise<T> {
   progress.stage(name);
   const t = performance.now();
   const r = await f();
@@ -178,7 +178,7 @@ function checkOptions(o: PrepareOptions): void {
 /** The directory prepare replaces whole: the dataset, or with reportsOnly just its report folder. */
 const outputTarget = (o: PrepareOptions) => (o.reportsOnly ? join(o.out, 'report') : o.out);
 
-export async function prepare(o: PrepareOptions, progress: Progress = silentProgress): Promise<PrepareResult> {
+export async function prepare(o: PrepareOptions, progress: StageProgress = silentProgress): Promise<PrepareResult> {
   checkOptions(o);
   const knownImages = imageFilesIn(o.images);
   // Everything is written into a staging directory that replaces the output only when complete:
@@ -194,7 +194,7 @@ export async function prepare(o: PrepareOptions, progress: Progress = silentProg
 }
 
 /** The stages, writing the dataset into `outDir` and the reports into `reportDir` (both staged). */
-async function prepareInto(o: PrepareOptions, outDir: string, reportDir: string, knownImages: string[], progress: Progress): Promise<PrepareResult> {
+async function prepareInto(o: PrepareOptions, outDir: string, reportDir: string, knownImages: string[], progress: StageProgress): Promise<PrepareResult> {
   const stages: PrepareReport['stages'] = {};
   const files: string[] = [];
   const duck = await openDuck({ threads: o.threads });

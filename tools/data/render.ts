@@ -3,7 +3,7 @@
 // is well defined; 'multiple' ads are equal vertical stripes.
 import sharp from 'sharp';
 import type { ImageSpec } from './world.ts';
-import { Rng } from '../../runtime/extract/rng.ts';
+import { Rng } from '../../runtime/random.ts';
 
 const rgb = ([r, g, b]: [number, number, number]) => `rgb(${r},${g},${b})`;
 const shade = ([r, g, b]: [number, number, number], d: number): [number, number, number] =>

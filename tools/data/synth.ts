@@ -5,12 +5,12 @@
 import { mkdirSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDuck, sqlString } from './duck.ts';
-import { produceAtomic, writeFileAtomic, tempPathFor } from './atomic.ts';
-import { Categorical, Rng } from '../../runtime/extract/rng.ts';
+import { produceAtomic, writeFileAtomic, tempPathFor } from '../../runtime/atomic-write.ts';
+import { Categorical, Rng } from '../../runtime/random.ts';
 import { DEFAULT_STRENGTHS, EFFECTS, BASE_LOGIT, truthCtr, type EffectStrengths, type InstanceKey } from './truth.ts';
 import { generateWorld, TRAFFIC, type World } from './world.ts';
 import { renderAd } from './render.ts';
-import { silentProgress, type Progress } from './progress.ts';
+import { silentProgress, type StageProgress } from '../progress.ts';
 
 export interface SynthOptions {
   out: string;
@@ -73,7 +73,7 @@ interface DrawnInstance extends InstanceKey {
 }
 
 /** Distinct instances with heavy-tailed impression counts summing exactly to `total`. */
-export function drawInstances(world: World, total: number, o: Pick<SynthOptions, 'seed' | 'strengths' | 'instanceAlpha' | 'instanceMin' | 'instanceMax'>, progress: Progress = silentProgress): DrawnInstance[] {
+export function drawInstances(world: World, total: number, o: Pick<SynthOptions, 'seed' | 'strengths' | 'instanceAlpha' | 'instanceMin' | 'instanceMax'>, progress: StageProgress = silentProgress): DrawnInstance[] {
   const rng = new Rng(o.seed * 31 + 7);
   const imageDist = new Categorical(world.images.map((im) => im.popularity));
   const d = {
@@ -105,7 +105,7 @@ export function drawInstances(world: World, total: number, o: Pick<SynthOptions,
   return [...byKey.values()];
 }
 
-export async function synthesize(opts: SynthOptions, progress: Progress = silentProgress): Promise<SynthResult> {
+export async function synthesize(opts: SynthOptions, progress: StageProgress = silentProgress): Promise<SynthResult> {
   if (!(opts.impressions >= 1)) throw new Error(`synth: impressions must be ≥ 1 (got ${opts.impressions})`);
   if (!(opts.images >= 1)) throw new Error(`synth: images must be ≥ 1 (got ${opts.images})`);
   const t0 = performance.now();

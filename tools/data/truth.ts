@@ -2,7 +2,7 @@
 // documented in docs/data.md; `EffectStrengths` scales each family so experiments can switch
 // families off (0) or exaggerate them.
 import { DOMINANT_COLOURS } from '../../runtime/schema.ts';
-import { hashNormal } from '../../runtime/extract/rng.ts';
+import { hashNormal } from '../../runtime/random.ts';
 
 export type NamedColour = (typeof DOMINANT_COLOURS)[number];
 export type TextPosition = 'top' | 'middle' | 'bottom';

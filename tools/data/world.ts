@@ -1,7 +1,7 @@
 // The synthetic ad world: a catalogue of ad images (their visual factors, item categories, titles
 // and descriptions) and the traffic that shows them. Everything is drawn from one seed.
 import { DOMINANT_COLOURS } from '../../runtime/schema.ts';
-import { Categorical, Rng } from '../../runtime/extract/rng.ts';
+import { Categorical, Rng } from '../../runtime/random.ts';
 import { REFERENCE_RGB } from '../../runtime/extract/dominant-colour.ts';
 import type { ImageFactors, LogoShape, NamedColour, Style, TextPosition } from './truth.ts';
 

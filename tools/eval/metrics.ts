@@ -7,7 +7,7 @@
 //     collapsed or diverged model logs NaN instead of killing the run. Correlations are NaN for
 //     length < 2, a constant vector, or any non-finite value; MSE/MAE are NaN for empty input
 //     and NaN whenever an input is NaN.
-import { seededUniform } from './random.ts';
+import { weylUniform } from '../../runtime/random.ts';
 
 export type Vec = ArrayLike<number>;
 
@@ -222,7 +222,7 @@ export function bootstrapStat(n: number, stat: (rows: Int32Array) => number, opt
   if (!(Number.isInteger(resamples) && resamples > 0)) throw new RangeError(`resamples must be a positive integer, got ${resamples}`);
   if (!(level > 0 && level < 1)) throw new RangeError(`level must be in (0, 1), got ${level}`);
   const estimate = stat(Int32Array.from({ length: n }, (_, i) => i));
-  const uniform = seededUniform(opts.seed ?? 0);
+  const uniform = weylUniform(opts.seed ?? 0);
   const rows = new Int32Array(n);
   const stats: number[] = [];
   for (let r = 0; r < resamples; r++) {

@@ -18,7 +18,7 @@
 //                   permutation of the rows: the ranking quality that rests on the image.
 //
 // Spreads are in the units of the predictions (CTR, or a distribution's mean).
-import { rng } from '../../graph/core/params.ts';
+import { permutation, rng } from '../../runtime/random.ts';
 import { spearman, type Vec } from './metrics.ts';
 
 export interface ImageSensitivity {
@@ -59,15 +59,6 @@ const sd = (x: ArrayLike<number>) => {
   return Math.sqrt(s / x.length);
 };
 
-function shuffled(n: number, next: () => number, from = 0): Int32Array {
-  const a = Int32Array.from({ length: n - from }, (_, i) => i + from);
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
-    [a[i], a[j]] = [a[j], a[i]];
-  }
-  return a;
-}
-
 export async function imageSensitivity(o: SensitivityOptions): Promise<ImageSensitivity> {
   const n = o.imageOf.length;
   if (n < 2) throw new RangeError(`image sensitivity needs at least 2 rows, got ${n}`);
@@ -79,7 +70,7 @@ export async function imageSensitivity(o: SensitivityOptions): Promise<ImageSens
   if (o.observed && o.observed.length !== n) throw new RangeError(`image sensitivity: ${n} rows but ${o.observed.length} observed scores`);
   const next = rng((o.seed ?? 0) ^ 0x1ea5e);
   const rounds = Math.min(m, Math.max(1, o.rounds ?? 8));
-  const offsets = [0, ...shuffled(m, next, 1).subarray(0, rounds - 1)];
+  const offsets = [0, ...permutation(m, next, 1).subarray(0, rounds - 1)];
 
   const own = await o.predict(o.imageOf);
   const perRow = Array.from({ length: n }, (_, i) => [own[i]]);
@@ -91,7 +82,7 @@ export async function imageSensitivity(o: SensitivityOptions): Promise<ImageSens
   const overallSpread = sd(own);
   const out: ImageSensitivity = { rows: n, images: m, rounds, swapSpread, overallSpread, ratio: overallSpread > 0 ? swapSpread / overallSpread : 0 };
   if (o.observed) {
-    const perm = shuffled(n, next);
+    const perm = permutation(n, next);
     const permuted = await o.predict(Int32Array.from(perm, (r) => o.imageOf[r]));
     out.sprc = spearman(own, o.observed);
     out.sprcPermuted = spearman(permuted, o.observed);

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import onnxProto from 'onnx-proto';
 import type { ModelCard } from '../../runtime/card.ts';
 import { CARD_FILE, MODEL_FILE, readModelFiles } from '../../runtime/model-files.ts';
-import { writeFileAtomic } from '../data/atomic.ts';
+import { writeFileAtomic } from '../../runtime/atomic-write.ts';
 import { calibrate, type CalibrationOptions } from './calibrate.ts';
 import { foldConvAffine } from './fold.ts';
 import { planQuantization, quantize, type QuantizeOptions } from './qdq.ts';

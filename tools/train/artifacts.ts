@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { writeInference, writeModel, type Written } from '../../graph/export/inference.ts';
 import type { BuiltModel } from '../../graph/models/m2fn.ts';
-import { writeAtomic, type GraphSpec } from '../../graph/core/serialize.ts';
+import type { GraphSpec } from '../../graph/core/serialize.ts';
+import { writeFileAtomic } from '../../runtime/atomic-write.ts';
 import { evalModel, optimizerModel, trainingModel, trainStep, type TrainingSetup } from '../../graph/training/graphs.ts';
 import { stateNames } from '../../graph/training/optimizers.ts';
 import { configHash, writeCheckpoint } from './checkpoint.ts';
@@ -62,6 +63,6 @@ export async function writeArtifacts(dir: string, setup: TrainingSetup, model: B
     statistics: model.params.statistics.map((p) => p.name),
     graphs: Object.fromEntries(Object.entries(specs).map(([k, s]) => [`${k}.onnx`, describe(s)])),
   };
-  await writeAtomic(manifest, JSON.stringify(summary, null, 2) + '\n');
+  writeFileAtomic(manifest, JSON.stringify(summary, null, 2) + '\n');
   return { files, checkpoint, manifest };
 }

@@ -3,7 +3,7 @@
 // Both keep what an ad's appeal depends on (colours, contrast, text size and band, logo shape,
 // style); they only move it, which a network trained on ~1,500 images otherwise has to learn from
 // too few examples.
-import { rng } from '../../graph/core/params.ts';
+import { rng } from '../../runtime/random.ts';
 
 export interface Augment {
   /** Mirror left–right with probability ½. */

@@ -22,15 +22,15 @@
 // caller's Float32Arrays in a few large writes; reads load the file into one ArrayBuffer and hand
 // out Float32Array views into it (8-byte alignment keeps those views legal).
 //
-// Atomicity: writeCheckpoint writes `<dir>/.<name>.tmp-<pid>-<random>`, fsyncs it, renames it over
-// `path` and fsyncs the directory. A process killed mid-write leaves `path` as it was (the previous
-// checkpoint, or nothing); it may leave the stale `*.tmp-*` file behind, which nothing reads and
-// which is safe to delete.
+// Atomicity: writeCheckpoint writes through runtime/atomic-write.ts (`<dir>/.<name>.tmp-<pid>-<random>`,
+// fsynced, renamed over `path`, the directory fsynced). A process killed mid-write leaves `path` as
+// it was (the previous checkpoint, or nothing); it may leave the stale `*.tmp-*` file behind, which
+// nothing reads and which is safe to delete.
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { endianness } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { produceAtomic } from '../../runtime/atomic-write.ts';
 import { OPEN_NONBLOCKING } from '../../runtime/files.ts';
 
 export const CHECKPOINT_FORMAT = 'm2fn-checkpoint/1';
@@ -106,10 +106,6 @@ function shapeProblem(shape: unknown): string | null {
   return null;
 }
 
-function tempPathFor(target: string): string {
-  return join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
-}
-
 /**
  * Writes `ckpt` to `path` atomically (temp file, fsync, rename, directory fsync). The tensors'
  * Float32Arrays are written in place, without copies: do not modify them until the promise
@@ -146,54 +142,40 @@ export async function writeCheckpoint(path: string, ckpt: Checkpoint): Promise<v
   head.writeUInt32LE(json.length, 12);
   json.copy(head, FIXED_HEADER);
 
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = tempPathFor(path);
-  const fh = await open(tmp, 'w');
-  const hash = createHash('sha256');
-  let pos = 0;
-  const put = async (bytes: Uint8Array, hashed = true) => {
-    for (let at = 0; at < bytes.byteLength; at += IO_CHUNK) {
-      const slice = bytes.subarray(at, Math.min(bytes.byteLength, at + IO_CHUNK));
-      if (hashed) hash.update(slice);
-      let done = 0;
-      while (done < slice.byteLength) {
-        const { bytesWritten } = await fh.write(slice, done, slice.byteLength - done, pos);
-        done += bytesWritten;
-        pos += bytesWritten;
+  try {
+    await produceAtomic(path, async (tmp) => {
+      const fh = await open(tmp, 'w');
+      try {
+        const hash = createHash('sha256');
+        let pos = 0;
+        const put = async (bytes: Uint8Array, hashed = true) => {
+          for (let at = 0; at < bytes.byteLength; at += IO_CHUNK) {
+            const slice = bytes.subarray(at, Math.min(bytes.byteLength, at + IO_CHUNK));
+            if (hashed) hash.update(slice);
+            let done = 0;
+            while (done < slice.byteLength) {
+              const { bytesWritten } = await fh.write(slice, done, slice.byteLength - done, pos);
+              done += bytesWritten;
+              pos += bytesWritten;
+            }
+          }
+        };
+        await put(head);
+        const zeros = new Uint8Array(8);
+        for (let i = 0; i < index.length; i++) {
+          const pad = payloadStart + index[i].offset - pos;
+          if (pad > 0) await put(zeros.subarray(0, pad));
+          await put(bodies[i]);
+        }
+        const tail = payloadStart + payloadBytes - pos;
+        if (tail > 0) await put(zeros.subarray(0, tail));
+        await put(hash.digest(), false);
+      } finally {
+        await fh.close();
       }
-    }
-  };
-  try {
-    await put(head);
-    const zeros = new Uint8Array(8);
-    for (let i = 0; i < index.length; i++) {
-      const pad = payloadStart + index[i].offset - pos;
-      if (pad > 0) await put(zeros.subarray(0, pad));
-      await put(bodies[i]);
-    }
-    const tail = payloadStart + payloadBytes - pos;
-    if (tail > 0) await put(zeros.subarray(0, tail));
-    await put(hash.digest(), false);
-    await fh.sync();
-    await fh.close();
+    });
   } catch (e) {
-    await fh.close().catch(() => {});
-    await rm(tmp, { force: true });
     throw new Error(`writeCheckpoint ${path}: ${(e as Error).message}`, { cause: e });
-  }
-  try {
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw new Error(`writeCheckpoint ${path}: cannot move the finished file into place (${(e as Error).message})`, { cause: e });
-  }
-  // The rename is durable only once the directory entry is; not every platform lets a directory
-  // be opened for fsync, and the data itself is already safe, so failures here are ignored.
-  try {
-    const dh = await open(dirname(path), 'r');
-    await dh.sync().finally(() => dh.close());
-  } catch {
-    /* best effort */
   }
 }
 

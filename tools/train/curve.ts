@@ -2,9 +2,8 @@
 // drawn as SVG and rasterised with sharp (librsvg), so no plotting library is needed.
 // Missing or non-finite values (a diverged epoch, a skipped validation) break the line there
 // instead of failing the run that is trying to report them.
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import sharp from 'sharp';
+import { writeFileAtomic } from '../../runtime/atomic-write.ts';
 
 export interface CurvePoint {
   epoch: number;
@@ -193,13 +192,9 @@ export async function renderLearningCurve(
     .catch((e: Error) => {
       throw new Error(`learning curve ${path}: rendering the SVG failed (${e.message})`, { cause: e });
     });
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
   try {
-    await writeFile(tmp, png);
-    await rename(tmp, path);
+    writeFileAtomic(path, png);
   } catch (e) {
-    await rm(tmp, { force: true });
     throw new Error(`learning curve ${path}: cannot write (${(e as Error).message})`, { cause: e });
   }
 }

@@ -8,7 +8,7 @@ import { headOutput } from '../../graph/models/modules.ts';
 import { encodeAttributesBatch } from '../../runtime/attributes.ts';
 import type { TextEncoder } from '../../runtime/text.ts';
 import type { DatasetRow, LoadedSplit } from '../data/manifest.ts';
-import { rng } from '../../graph/core/params.ts';
+import { permutation, rng, shuffle } from '../../runtime/random.ts';
 import { augmentImages, augmenting, NO_AUGMENT, type Augment } from './augment.ts';
 import type { Batch } from './engine.ts';
 import { linkTarget, linkToCtr } from './log-odds.ts';
@@ -155,24 +155,14 @@ export async function buildExamples(
 /** Rows split by image, so validation images are unseen in training (seeded). */
 export function holdOutByImage(rows: DatasetRow[], fraction: number, seed: number): { train: DatasetRow[]; val: DatasetRow[] } {
   const images = [...new Set(rows.map((r) => r.image))].sort();
-  const r = rng(seed ^ 0x5eed);
-  for (let i = images.length - 1; i > 0; i--) {
-    const j = Math.floor(r() * (i + 1));
-    [images[i], images[j]] = [images[j], images[i]];
-  }
+  shuffle(images, rng(seed ^ 0x5eed));
   const held = new Set(images.slice(0, Math.max(1, Math.round(images.length * fraction))));
   return { train: rows.filter((x) => !held.has(x.image)), val: rows.filter((x) => held.has(x.image)) };
 }
 
 /** The order of examples in an epoch: a permutation that depends only on (seed, epoch). */
 export function epochOrder(n: number, seed: number, epoch: number): Int32Array {
-  const order = Int32Array.from({ length: n }, (_, i) => i);
-  const r = rng((seed * 1_000_003 + epoch * 7919) >>> 0);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(r() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
+  return permutation(n, rng((seed * 1_000_003 + epoch * 7919) >>> 0));
 }
 
 /** Fills reusable batch buffers; one set per batch size, so no per-step allocation. */

@@ -14,10 +14,11 @@
 // (train and validation sets may share `dir`); remove `images-*.f32` files by hand to reclaim space.
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { endianness } from 'node:os';
-import { basename, isAbsolute, join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import sharp from 'sharp';
+import { produceAtomic } from '../../runtime/atomic-write.ts';
 import type { Preprocessing } from '../../runtime/card.ts';
 import { imageToTensor } from '../../runtime/image-node.ts';
 
@@ -93,46 +94,41 @@ export async function openImageCache(opts: ImageCacheOptions): Promise<ImageCach
 
 async function build(path: string, opts: ImageCacheOptions, rowBytes: number): Promise<void> {
   const { images, preprocessing: pre, onProgress } = opts;
-  await mkdir(opts.dir, { recursive: true });
-  const tmp = join(opts.dir, `.${basename(path)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
-  const fh = await open(tmp, 'w');
-  const total = images.length;
-  let next = 0;
-  let done = 0;
-  let failure: unknown = null;
-  onProgress?.(0, total);
-  const worker = async () => {
-    // One row buffer per worker, reused: imageToTensor writes into it, then it goes to disk.
-    const row = new Float32Array(rowBytes / 4);
-    const bytes = new Uint8Array(row.buffer);
-    while (failure === null && next < total) {
-      const i = next++;
-      try {
-        await imageToTensor(images[i], pre, { out: row });
-        let written = 0;
-        while (written < rowBytes) {
-          const r = await fh.write(bytes, written, rowBytes - written, i * rowBytes + written);
-          written += r.bytesWritten;
+  await produceAtomic(path, async (tmp) => {
+    const fh = await open(tmp, 'w');
+    try {
+      const total = images.length;
+      let next = 0;
+      let done = 0;
+      let failure: unknown = null;
+      onProgress?.(0, total);
+      const worker = async () => {
+        // One row buffer per worker, reused: imageToTensor writes into it, then it goes to disk.
+        const row = new Float32Array(rowBytes / 4);
+        const bytes = new Uint8Array(row.buffer);
+        while (failure === null && next < total) {
+          const i = next++;
+          try {
+            await imageToTensor(images[i], pre, { out: row });
+            let written = 0;
+            while (written < rowBytes) {
+              const r = await fh.write(bytes, written, rowBytes - written, i * rowBytes + written);
+              written += r.bytesWritten;
+            }
+          } catch (e) {
+            failure ??= e;
+            return;
+          }
+          done++;
+          onProgress?.(done, total);
         }
-      } catch (e) {
-        failure ??= e;
-        return;
-      }
-      done++;
-      onProgress?.(done, total);
+      };
+      await Promise.all(Array.from({ length: Math.min(CONCURRENCY, total) }, worker));
+      if (failure !== null) throw failure;
+    } finally {
+      await fh.close();
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, total) }, worker));
-  try {
-    if (failure !== null) throw failure;
-    await fh.sync();
-    await fh.close();
-    await rename(tmp, path);
-  } catch (e) {
-    await fh.close().catch(() => {});
-    await rm(tmp, { force: true });
-    throw e;
-  }
+  });
 }
 
 function openRows(path: string, count: number, floatsPerImage: number): ImageCache {

@@ -9,7 +9,7 @@ import { imageIds, imageSensitivity, type ImageSensitivity } from '../eval/sensi
 import { Batcher, buildExamples, fitTargets, holdOutByImage, imageList, predictedScores, type Examples, type TargetSpec } from './data.ts';
 import type { TrainEngine } from './engine.ts';
 import { openImageCache } from './image-cache.ts';
-import { createProgress } from './progress.ts';
+import { createProgress } from '../progress.ts';
 import type { TrainOptions } from './train.ts';
 
 export interface Data {

@@ -6,6 +6,7 @@ import { input } from '../../graph/core/ir.ts';
 import { relu } from '../../graph/ops/elementwise.ts';
 import { serialize } from '../../graph/core/serialize.ts';
 import { providerHint, shortReason, type ExecutionProvider } from '../../runtime/execution.ts';
+import { notUsableMessage } from '../../runtime/provider-fallback.ts';
 
 const CHILD = `
 import * as ort from 'onnxruntime-node';
@@ -26,6 +27,5 @@ export function assertProviderUsable(ep: ExecutionProvider): void {
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD, ep, model], { encoding: 'utf8', timeout: 120_000 });
   if (r.stdout === 'ok') return;
   const reason = r.stdout ? shortReason(r.stdout) : `the probe process ${r.signal ? `was killed by ${r.signal}` : `exited with status ${r.status}`}`;
-  const hint = providerHint(ep);
-  throw new Error(`execution provider ${ep} is not usable: ${reason}${hint ? ` (${hint})` : ''}`);
+  throw new Error(notUsableMessage(ep, reason, providerHint(ep)));
 }

@@ -9,7 +9,7 @@ import type { ModelConfig } from '../../graph/models/config.ts';
 import { buildModel } from '../../graph/models/m2fn.ts';
 import { isBackboneParam } from '../../graph/models/modules.ts';
 import { importPretrained } from '../../graph/export/pretrained.ts';
-import { writeAtomic } from '../../graph/core/serialize.ts';
+import { writeFileAtomic } from '../../runtime/atomic-write.ts';
 import { trainStep, type TrainingSetup } from '../../graph/training/graphs.ts';
 import type { LossKind } from '../../graph/training/losses.ts';
 import type { OptimizerConfig } from '../../graph/training/optimizers.ts';
@@ -29,7 +29,7 @@ import { assertProviderUsable } from './probe-provider.ts';
 import { evaluate, loadData, validationSensitivity } from './load.ts';
 import { diagnoseImagePath } from './image-path.ts';
 import { describeSensitivity, IMAGE_BLIND_RATIO } from '../eval/sensitivity.ts';
-import { createProgress } from './progress.ts';
+import { createProgress } from '../progress.ts';
 import { learningRate, type Schedule } from './schedule.ts';
 
 export type Validation = { kind: 'holdout'; fraction: number } | { kind: 'test' } | { kind: 'file'; file: string } | { kind: 'none' };
@@ -316,7 +316,7 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
       epoch++; // checkpoints from here on say "start the next epoch"
       if (improved) await save(bestPath);
       await save(lastPath);
-      await writeAtomic(join(o.out, 'train-log.jsonl'), log.map((e) => JSON.stringify(e)).join('\n') + '\n');
+      writeFileAtomic(join(o.out, 'train-log.jsonl'), log.map((e) => JSON.stringify(e)).join('\n') + '\n');
       // Only a stop before the last epoch is early: a run that has done all its epochs just ends.
       if (o.patience > 0 && sinceBest >= o.patience && epoch < o.epochs) {
         stoppedEarly = true;
@@ -345,7 +345,7 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
     await writeExplain(o.out, model, extras);
     if (log.length) await renderLearningCurve(log, join(o.out, 'learning-curve.png'), `${o.config.model} · ${o.loss} · lr ${o.lr}`);
     const result: TrainResult = { log, bestEpoch, bestMetric, stoppedEarly, steps: step, inferencePath: written.onnxPath };
-    await writeAtomic(join(o.out, 'summary.json'), JSON.stringify({ ...result, selectBy: o.selectBy }, null, 2) + '\n');
+    writeFileAtomic(join(o.out, 'summary.json'), JSON.stringify({ ...result, selectBy: o.selectBy }, null, 2) + '\n');
     return result;
   } finally {
     process.off('SIGINT', onSignal);

@@ -10,7 +10,8 @@ import { input, type Value } from '../../../graph/core/ir.ts';
 import type { LayerCtx } from '../../../graph/layers/context.ts';
 import { linear } from '../../../graph/layers/dense.ts';
 import { relu } from '../../../graph/ops/index.ts';
-import { ParamStore, rng } from '../../../graph/core/params.ts';
+import { ParamStore } from '../../../graph/core/params.ts';
+import { permutation, rng, shuffle } from '../../../runtime/random.ts';
 import { serialize, type GraphSpec } from '../../../graph/core/serialize.ts';
 import { buildLoss } from '../../../graph/training/losses.ts';
 import { buildOptimizer, DEFAULT_OPTIMIZER, type OptimizerConfig } from '../../../graph/training/optimizers.ts';
@@ -133,11 +134,7 @@ export async function fitMlp(X: Float32Array[], y: ArrayLike<number>, w?: ArrayL
 
   // Seeded hold-out of rows for picking the epoch.
   const r = rng(o.seed ^ 0x6d6c70);
-  const perm = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(r() * (i + 1));
-    [perm[i], perm[j]] = [perm[j], perm[i]];
-  }
+  const perm = permutation(n, r);
   const nVal = o.valFraction > 0 && n >= 10 ? Math.max(1, Math.round(n * o.valFraction)) : 0;
   const valRows = perm.subarray(0, nVal);
   const trainRows = Int32Array.from(perm.subarray(nVal));
@@ -193,11 +190,7 @@ export async function fitMlp(X: Float32Array[], y: ArrayLike<number>, w?: ArrayL
   let step = 0;
   try {
     for (let epoch = 1; epoch <= o.epochs; epoch++) {
-      const order = Int32Array.from(trainRows);
-      for (let i = order.length - 1; i > 0; i--) {
-        const j = Math.floor(r() * (i + 1));
-        [order[i], order[j]] = [order[j], order[i]];
-      }
+      const order = shuffle(Int32Array.from(trainRows), r);
       let lossSum = 0;
       for (let at = 0; at < order.length; at += o.batchSize) {
         const rows = order.subarray(at, Math.min(order.length, at + o.batchSize));

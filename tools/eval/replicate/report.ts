@@ -3,10 +3,10 @@
 // the paper's figure; the headline section tests full M2FN against image-only and the
 // attribute-only baselines with paired intervals; ablation sections say where our order differs
 // from the paper's; the noise ceiling and M2FN's fraction of it are stated per dataset.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { writeFileAtomic } from '../../data/atomic.ts';
+import { writeFileAtomic } from '../../../runtime/atomic-write.ts';
 import { readDatasetJson, readManifest } from '../../data/manifest.ts';
 import { ci } from '../eval-markdown.ts';
 import { bootstrapCI, spearman, type BootstrapInterval } from '../metrics.ts';
@@ -194,7 +194,7 @@ export async function writeReport(run: ReplicateRun, dir: string, o: { command?:
       const file = `${table}-${k === '100+' ? 100 : 500}.png`;
       const chartRows: ChartRow[] = rows.map((s) => ({ label: s.variant.label, ours: s.sprc.estimate, lo: s.sprc.lo, hi: s.sprc.hi, paper: s.paper?.sprc }));
       const png = await comparisonChartPng(chartRows, { title: `${TABLE_TITLES[table].split(':')[0]} — ${k}`, xLabel: 'SPRC on the test rows', reference: ceiling ? { value: ceiling.sprc.estimate, label: 'noise ceiling' } : undefined });
-      writeFileSync(join(dir, file), png);
+      writeFileAtomic(join(dir, file), png);
       files.push(join(dir, file));
       md.push(`![${table} ${k}](${file})`, '');
     }

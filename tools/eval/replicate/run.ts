@@ -9,7 +9,7 @@ import { DEFAULT_OPTIMIZER } from '../../../graph/training/optimizers.ts';
 import { encodeAttributesBatch } from '../../../runtime/attributes.ts';
 import { HashingTextEncoder } from '../../../runtime/hashing-text-encoder.ts';
 import { auxDim, type AuxSchema } from '../../../runtime/schema.ts';
-import { writeFileAtomic } from '../../data/atomic.ts';
+import { writeFileAtomic } from '../../../runtime/atomic-write.ts';
 import { readDatasetJson, readManifest, type LoadedSplit } from '../../data/manifest.ts';
 import { prepare, DEFAULT_PREPARE } from '../../data/prepare.ts';
 import { synthesize, DEFAULT_SYNTH } from '../../data/synth.ts';

@@ -1,5 +1,12 @@
-// A progress bar for long training work (epochs, cache builds), on stderr so stdout stays clean
-// for results:
+// Progress on stderr, so stdout stays clean for results (JSON, tables). Two reporters share it:
+//
+// A stage log for jobs made of named stages (data synthesis and preparation):
+//
+//   [m2fn] render 400 images…
+//   [m2fn] render 400 images: 120/400 (30.0%)        at most once a second
+//   [m2fn] render 400 images done in 3.21s: note
+//
+// A progress bar for long counted work (epochs, cache builds, scoring):
 //
 //   label [#########...........] 45/100 loss 0.123 · 12.3 img/s · ETA 1m05s
 //
@@ -152,3 +159,40 @@ export function createProgress(opts: ProgressOptions): Progress {
     },
   };
 }
+
+/** The stage log's reporter: `stage` opens a stage, `step` reports its count, `done` closes it. */
+export interface StageProgress {
+  stage(name: string): void;
+  step(done: number, total: number): void;
+  done(message?: string): void;
+}
+
+/** The stage log on `stream` (default process.stderr); `enabled` false writes nothing. */
+export function stderrProgress(enabled = true, opts: { stream?: ProgressStream; now?: () => number } = {}): StageProgress {
+  const stream = opts.stream ?? process.stderr;
+  const now = opts.now ?? (() => performance.now());
+  let current = '';
+  let started = 0;
+  let lastPrint = 0;
+  return {
+    stage(name) {
+      current = name;
+      started = now();
+      if (enabled) stream.write(`[m2fn] ${name}…\n`);
+    },
+    step(done, total) {
+      const t = now();
+      if (!enabled || t - lastPrint < 1000) return;
+      lastPrint = t;
+      const pct = total > 0 ? ((100 * done) / total).toFixed(1) : '?';
+      stream.write(`[m2fn] ${current}: ${done}/${total} (${pct}%)\n`);
+    },
+    done(message) {
+      if (!enabled) return;
+      const s = ((now() - started) / 1000).toFixed(2);
+      stream.write(`[m2fn] ${current} done in ${s}s${message ? `: ${message}` : ''}\n`);
+    },
+  };
+}
+
+export const silentProgress: StageProgress = { stage() {}, step() {}, done() {} };
