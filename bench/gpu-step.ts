@@ -85,7 +85,7 @@ const runs: { key: string; provider: 'cpu' | ExecutionProvider; batch: Batch; lo
 ];
 for (const { key, provider, batch: b, lowered } of runs) {
   const engine = await TrainEngine.create({
-    setup: { config: cfg, loss: 'wmse', optimizer: opt, bnMomentum: 0.1, ep: provider === 'webgpu' || lowered ? 'webgpu' : 'cpu' },
+    setup: { config: cfg, loss: 'wmse', optimizer: opt, ep: provider === 'webgpu' || lowered ? 'webgpu' : 'cpu' },
     mode: 'fused',
     ep: provider,
     initial: new Map(),

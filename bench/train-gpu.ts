@@ -45,7 +45,7 @@ const loss = argv.model === 'nima' ? ('emd' as const) : ('wmse' as const);
 const D = configAuxDim(cfg);
 const fill = (shape: number[], v: number) => new ort.Tensor('float32', new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(v), shape);
 
-const setup = { config: cfg, loss, optimizer: DEFAULT_OPTIMIZER, bnMomentum: 0.1, ep: ep === 'webgpu' ? ('webgpu' as const) : ('cpu' as const) };
+const setup = { config: cfg, loss, optimizer: DEFAULT_OPTIMIZER, ep: ep === 'webgpu' ? ('webgpu' as const) : ('cpu' as const) };
 // The batch inputs as the train step declares them (image, aux, dropout masks, loss inputs).
 const stepSpec = trainStep(setup);
 const batchInputs = stepSpec.inputs.filter((v) => !stepSpec.states.includes(v) && v.name !== 'lr' && v.name !== 'step');

@@ -26,7 +26,7 @@ const results: Record<string, unknown> = {};
 for (const bc of BENCH_CONFIGS.filter((c) => !only || c.name === only)) {
   const cfg = bc.model;
   const engine = await TrainEngine.create({
-    setup: { config: cfg, loss: 'wmse', optimizer: DEFAULT_OPTIMIZER, bnMomentum: 0.1, ep: 'cpu' },
+    setup: { config: cfg, loss: 'wmse', optimizer: DEFAULT_OPTIMIZER, ep: 'cpu' },
     mode,
     ep: 'cpu',
     threads,

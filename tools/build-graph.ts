@@ -11,6 +11,7 @@ import { checkLoss, defaultLoss } from '../graph/training/losses.ts';
 import { DEFAULT_OPTIMIZER } from '../graph/training/optimizers.ts';
 import { configFromArgs, withModelOptions, type ModelArgs } from './model-options.ts';
 import { writeArtifacts } from './train/artifacts.ts';
+import { exitWithError } from './cli-errors.ts';
 
 const argv = await withModelOptions(yargs(hideBin(process.argv)))
   .scriptName('m2fn-build-graph')
@@ -24,7 +25,6 @@ const argv = await withModelOptions(yargs(hideBin(process.argv)))
   .option('optimizer', { choices: ['adamw', 'sgd'] as const, default: 'adamw' as const, group: 'Training artifacts:' })
   .option('weight-decay', { type: 'number', default: DEFAULT_OPTIMIZER.weightDecay, group: 'Training artifacts:' })
   .option('clip-norm', { type: 'number', default: DEFAULT_OPTIMIZER.clipNorm, describe: '0: no clipping', group: 'Training artifacts:' })
-  .option('bn-momentum', { type: 'number', default: 0.1, group: 'Training artifacts:' })
   .option('ep', { choices: ['cpu', 'webgpu', 'cuda'] as const, default: 'cpu' as const, describe: 'lower gradients for this provider (webgpu: no MaxPool indices)', group: 'Training artifacts:' })
   .option('freeze-backbone', { type: 'boolean', default: false, describe: 'no gradients or updates for the VGG convs', group: 'Training artifacts:' })
   .option('text-encoder', { type: 'string', default: 'hashing-v1', describe: 'id of the TextEncoder the model is meant for (recorded in the card)' })
@@ -65,7 +65,6 @@ try {
       config: model.config,
       loss: checkLoss(argv.loss ?? defaultLoss(model.config), model.config.output),
       optimizer: { ...DEFAULT_OPTIMIZER, kind: argv.optimizer, weightDecay: argv['weight-decay'], clipNorm: argv['clip-norm'] },
-      bnMomentum: argv['bn-momentum'],
       ep: argv.ep === 'webgpu' ? 'webgpu' : 'cpu',
       frozen: argv['freeze-backbone'] ? isBackboneParam : undefined,
     }, model);
@@ -73,6 +72,5 @@ try {
     console.log(`wrote ${set.checkpoint} and ${set.manifest}`);
   }
 } catch (e) {
-  console.error(`m2fn-build-graph: ${(e as Error).message}`);
-  process.exit(1);
+  exitWithError('m2fn-build-graph', e);
 }

@@ -16,6 +16,7 @@ import { serveCommand } from './commands/serve.ts';
 import { explainCommand } from './commands/explain.ts';
 import { whatifCommand } from './commands/whatif.ts';
 import { rankCommand } from './commands/rank.ts';
+import { exitWithError } from './cli-errors.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const COMMANDS: CommandModule<any, any>[] = [synthCommand, prepareCommand, insightsCommand, colourCommand, ocrCommand, avaCommand, evalCommand, replicateCommand, quantizeCommand, scoreCommand, serveCommand, explainCommand, whatifCommand, rankCommand];
@@ -29,6 +30,5 @@ try {
     process.exit(2);
   }).parseAsync();
 } catch (e) {
-  console.error(`m2fn: ${(e as Error).message}`);
-  process.exit(1);
+  exitWithError('m2fn', e);
 }

@@ -10,6 +10,7 @@ import { parseSchedule } from './train/schedule.ts';
 import { Interrupted, train, type Validation } from './train/train.ts';
 import { configFromArgs, withModelOptions, type ModelArgs } from './model-options.ts';
 import { checkIntegerOption, LIMITS } from '../runtime/limits.ts';
+import { exitWithError } from './cli-errors.ts';
 
 const argv = await withModelOptions(yargs(hideBin(process.argv)))
   .scriptName('ort-train')
@@ -28,7 +29,6 @@ const argv = await withModelOptions(yargs(hideBin(process.argv)))
   .option('standardize-targets', { type: 'boolean', default: false, describe: 'train regression on z-scored targets (the exported model still outputs CTR)', group: 'Run:' })
   .option('augment', { type: 'string', default: 'none', describe: 'training-image augmentation: none, or a comma list of flip (mirror left-right) and shiftN (move up to N px), e.g. flip,shift4', group: 'Run:' })
   .option('ema', { type: 'number', default: 0, describe: 'export an exponential moving average of the weights with this per-step decay, e.g. 0.998 (0: off)', group: 'Optimizer:' })
-  .option('bn-momentum', { type: 'number', default: 0.1, describe: 'running-statistics momentum (PyTorch convention)', group: 'Run:' })
   .option('validation', { type: 'string', default: 'holdout:0.1', describe: 'holdout:FRACTION (unseen images of the train split) | test | file:PATH (a JSONL or Parquet manifest, images relative to its folder) | none', group: 'Run:' })
   .option('patience', { type: 'number', default: 5, describe: 'early stopping: epochs without improvement (0: off)', group: 'Run:' })
   .option('select-by', { choices: ['sprc', 'loss'] as const, default: 'sprc' as const, describe: 'validation metric for the best checkpoint', group: 'Run:' })
@@ -81,7 +81,7 @@ try {
     schedule: parseSchedule(argv.schedule),
     epochs: argv.epochs,
     batchSize: argv['batch-size'],
-    seed: argv.seed,
+    seed: config.seed,
     ep: argv.ep,
     threads: argv.threads,
     mode: argv.step,
@@ -93,7 +93,6 @@ try {
     checkpointEvery: argv['checkpoint-every'],
     freezeBackboneEpochs: argv['freeze-backbone-epochs'],
     pretrained: argv.pretrained,
-    bnMomentum: argv['bn-momentum'],
     standardizeTargets: argv['standardize-targets'],
     augment: parseAugment(argv.augment),
     ema: argv.ema || undefined,
@@ -104,6 +103,5 @@ try {
   const last = result.log[result.log.length - 1];
   console.log(JSON.stringify({ steps: result.steps, epochs: result.log.length, bestEpoch: result.bestEpoch, stoppedEarly: result.stoppedEarly, last, model: result.inferencePath }));
 } catch (e) {
-  console.error(`ort-train: ${(e as Error).message}`);
-  process.exit(e instanceof Interrupted ? (e.signal === 'SIGINT' ? 130 : 143) : 1);
+  exitWithError('ort-train', e, e instanceof Interrupted ? (e.signal === 'SIGINT' ? 130 : 143) : 1);
 }

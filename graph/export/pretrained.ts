@@ -1,5 +1,6 @@
 // Pretrained backbone import: copy the 3×3 conv weights of an existing ONNX model (such as the
 // ONNX model zoo's VGG19) into a built model, conv by conv in graph order.
+import { FieldError } from '../../runtime/errors.ts';
 import { fmt } from '../core/shape.ts';
 import { readOnnx } from '../core/serialize.ts';
 import type { BuiltModel } from '../models/m2fn.ts';
@@ -20,22 +21,23 @@ export function importPretrained(m: BuiltModel, path: string): ImportReport {
     .filter((c) => c.w && c.w.dims.length === 4 && c.w.dims[2] === 3 && c.w.dims[3] === 3);
   const ours = backboneConvs(m.config, m.params);
   if (convs.length < ours.length) {
-    throw new Error(`${path}: has ${convs.length} 3×3 convolutions with constant weights; the ${m.config.backbone} backbone needs ${ours.length}`);
+    throw new FieldError('pretrained', `${path}: has ${convs.length} 3×3 convolutions with constant weights; the ${m.config.backbone} backbone needs ${ours.length}`);
   }
   const mapped: ImportReport['mapped'] = [];
   ours.forEach(({ weight: w, bias: b }, k) => {
     const s = convs[k];
     const want = w.shape as number[];
-    if (s.w!.dtype !== 'float32') throw new Error(`${path}: conv ${s.node.name || k} weight ${s.w!.name} is ${s.w!.dtype}, not float32`);
+    if (s.w!.dtype !== 'float32') throw new FieldError('pretrained', `${path}: conv ${s.node.name || k} weight ${s.w!.name} is ${s.w!.dtype}, not float32`);
     if (fmt(s.w!.dims) !== fmt(want)) {
-      throw new Error(
+      throw new FieldError(
+        'pretrained',
         `${path}: conv #${k + 1} (${s.node.name || s.w!.name}) has weight ${fmt(s.w!.dims)} but ${w.name} needs ${fmt(want)}` +
-          ' — check --backbone and --width against the pretrained model',
+          ` — the model's backbone (${m.config.backbone}) and width (${m.config.width}) must be the pretrained model's`,
       );
     }
     (w.data as Float32Array).set(s.w!.data as Float32Array);
     if (s.b) {
-      if (s.b.dims[0] !== want[0]) throw new Error(`${path}: conv #${k + 1} bias ${fmt(s.b.dims)} but ${b.name} needs [${want[0]}]`);
+      if (s.b.dims[0] !== want[0]) throw new FieldError('pretrained', `${path}: conv #${k + 1} bias ${fmt(s.b.dims)} but ${b.name} needs [${want[0]}]`);
       (b.data as Float32Array).set(s.b.data as Float32Array);
     } else {
       (b.data as Float32Array).fill(0);

@@ -32,16 +32,16 @@ export interface BuiltModel {
 }
 
 /** Builds into the graph being built, if any, else into a new builder of its own. */
-export function buildModel(config: ModelConfig, opts: { training?: boolean; bnMomentum?: number } = {}): BuiltModel {
+export function buildModel(config: ModelConfig, opts: { training?: boolean } = {}): BuiltModel {
   return build(() => buildInto(config, opts));
 }
 
-function buildInto(config: ModelConfig, opts: { training?: boolean; bnMomentum?: number }): BuiltModel {
+function buildInto(config: ModelConfig, opts: { training?: boolean }): BuiltModel {
   const cfg = validateConfig(config);
   const ctx: LayerCtx = {
     params: new ParamStore(cfg.seed),
     training: opts.training ?? false,
-    bnMomentum: opts.bnMomentum ?? 0.1,
+    bnMomentum: cfg.bnMomentum,
     bnEps: cfg.bnEps,
     statUpdates: new Map(),
     dropoutMasks: [],

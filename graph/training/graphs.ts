@@ -14,7 +14,6 @@ export interface TrainingSetup {
   config: ModelConfig;
   loss: LossKind;
   optimizer: OptimizerConfig;
-  bnMomentum: number;
   ep: GradCtx['ep'];
   /** Parameters that get no gradient and no update (e.g. a pretrained backbone, for a while). */
   frozen?: (name: string) => boolean;
@@ -31,7 +30,7 @@ export function updatedTensor(output: string): string {
 
 /** A training-mode model with its loss: the shared front half of the training graphs. */
 function forwardWithLoss(s: TrainingSetup, training: boolean) {
-  const model = buildModel(s.config, { training, bnMomentum: s.bnMomentum });
+  const model = buildModel(s.config, { training });
   const { loss, inputs: lossInputs } = buildLoss(s.loss, model.logits);
   const batch = [model.image, ...(model.aux ? [model.aux] : []), ...model.ctx.dropoutMasks, ...lossInputs];
   const trainable = model.params.trainable.filter((p) => !s.frozen?.(p.name!));

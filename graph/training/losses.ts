@@ -1,5 +1,6 @@
 // Losses as ONNX subgraphs: impression-weighted MSE (paper eq. 1), plain MSE, KL divergence to a
 // 10-bucket target distribution (eq. 2) and NIMA's earth mover's distance.
+import { FieldError } from '../../runtime/errors.ts';
 import { constant, constF32, input, type Value } from '../core/ir.ts';
 import { add, logSoftmax, log, matmul, max, mul, reduceMean, reduceSum, softmax, sqrt, sub } from '../ops/index.ts';
 
@@ -16,7 +17,7 @@ export function defaultLoss(cfg: { model: string; output: 'regression' | 'distri
 }
 
 export function checkLoss(kind: LossKind, output: 'regression' | 'distribution'): LossKind {
-  if (!LOSSES_FOR[output].includes(kind)) throw new Error(`--loss ${kind} does not fit a ${output} output (use ${LOSSES_FOR[output].join(' or ')})`);
+  if (!LOSSES_FOR[output].includes(kind)) throw new FieldError('loss', `${kind} does not fit a ${output} output (use ${LOSSES_FOR[output].join(' or ')})`);
   return kind;
 }
 

@@ -13,7 +13,7 @@ import { importPretrained } from '../../graph/export/pretrained.ts';
 import { readOnnx } from '../../graph/core/serialize.ts';
 import { configFromArgs } from '../../tools/model-options.ts';
 import { base, matrix } from './build-matrix.ts';
-import { modelFeeds, onnxCheck, tmp } from './helpers.ts';
+import { modelFeeds, onnxCheck, run, tmp } from './helpers.ts';
 
 /** VGG conv parameters from the textbook formula, Σ (9·Cin + 1)·Cout. */
 function vggConvParams(blocks: readonly number[], channels = [64, 128, 256, 512, 512]): number {
@@ -82,11 +82,11 @@ test('the CLI writes inference.onnx and its card, and refuses bad options clearl
   assert.is(card.preprocessing.size, 32);
   const bad = cli('--size', '16', '--out', dir);
   assert.is(bad.status, 1);
-  assert.match(bad.stderr, /size 16 must be an integer of at least 32/);
+  assert.match(bad.stderr, /^m2fn-build-graph: --size: 16 must be an integer of at least 32$/m);
   const badCross = cli('--aux-cross', '1', '--aux-cross-attributes', 'age,colour', '--out', dir);
-  assert.match(badCross.stderr, /auxCrossAttributes: "colour" not in schema "real-ad" \(gender, age, .*domcol\)/);
-  assert.match(cli('--aux-cross', '1.5', '--out', dir).stderr, /auxCross 1\.5 must be a non-negative integer/);
-  assert.match(cli('--model', 'image-only', '--aux-cross', '1', '--out', dir).stderr, /auxCross needs the aux input step/);
+  assert.match(badCross.stderr, /--aux-cross-attributes: "colour" not in schema "real-ad" \(gender, age, .*domcol\)/);
+  assert.match(cli('--aux-cross', '1.5', '--out', dir).stderr, /--aux-cross: 1\.5 must be a non-negative integer/);
+  assert.match(cli('--model', 'image-only', '--aux-cross', '1', '--out', dir).stderr, /--aux-cross: needs the aux input step/);
   const badSchema = cli('--aux-schema', '/nonexistent.json', '--out', dir);
   assert.match(badSchema.stderr, /--aux-schema: "\/nonexistent.json" is neither a preset/);
   const help = cli('--help');
@@ -126,6 +126,21 @@ test('pretrained import copies conv weights in order and rejects mismatches', as
   assert.throws(() => importPretrained(wider, donorPath), /conv #1 \(.*\) has weight \[8,3,3,3\] but vgg\.conv1_1\.weight needs \[16,3,3,3\]/);
   const deeper = buildModel(configFromArgs({ ...base, backbone: 'vgg19' }));
   assert.throws(() => importPretrained(deeper, donorPath), /has 8 3×3 convolutions .* the vgg19 backbone needs 16/);
+});
+
+test('bnMomentum: a training step moves the running statistics by the momentum in the config', async () => {
+  // Running means start at 0, so after one step they are momentum × the batch mean: 0.3 moves them 3× as far as 0.1.
+  const means = async (bnMomentum: number) => {
+    const m = buildModel({ ...configFromArgs(base), bnMomentum }, { training: true });
+    const [stat, updated] = [...m.ctx.statUpdates].find(([s]) => s.name === 'cbn1.running_mean')!;
+    assert.ok(stat);
+    const out = await run({ name: 't', inputs: m.aux ? [m.image, m.aux] : [m.image], outputs: [updated.named('m')] }, modelFeeds(m, 4, 3).feeds);
+    return out.m.data as Float32Array;
+  };
+  const [a, b] = [await means(0.1), await means(0.3)];
+  assert.ok(a.some((v) => Math.abs(v) > 1e-4));
+  a.forEach((v, c) => assert.ok(Math.abs(b[c] - 3 * v) < 1e-5 * (1 + Math.abs(v)), `channel ${c}: ${b[c]} vs 3 × ${v}`));
+  assert.throws(() => buildModel({ ...configFromArgs(base), bnMomentum: 1.5 }), /^bnMomentum: 1\.5 must be in \[0, 1\]$/);
 });
 
 test.run();

@@ -35,10 +35,10 @@ export function* pinnedGraphs(): Generator<PinnedGraph> {
     yield { key: `explain: ${label}`, bytes: serialize(explainGraph(m).spec), params };
   }
   const setups: [string, TrainingSetup][] = [
-    ['m2fn wmse adamw cpu', { config: configFromArgs(base), loss: 'wmse', optimizer: DEFAULT_OPTIMIZER, bnMomentum: 0.1, ep: 'cpu' }],
-    ['nima emd sgd webgpu', { config: configFromArgs({ ...base, model: 'nima', output: 'distribution' }), loss: 'emd', optimizer: { ...DEFAULT_OPTIMIZER, kind: 'sgd', clipNorm: 0 }, bnMomentum: 0.1, ep: 'webgpu' }],
+    ['m2fn wmse adamw cpu', { config: configFromArgs(base), loss: 'wmse', optimizer: DEFAULT_OPTIMIZER, ep: 'cpu' }],
+    ['nima emd sgd webgpu', { config: configFromArgs({ ...base, model: 'nima', output: 'distribution' }), loss: 'emd', optimizer: { ...DEFAULT_OPTIMIZER, kind: 'sgd', clipNorm: 0 }, ep: 'webgpu' }],
     ['m2fn kld batch norm, frozen backbone', {
-      config: configFromArgs({ ...base, output: 'distribution', 'backbone-norm': 'batch', dropout: 0.5 }), loss: 'kld', optimizer: DEFAULT_OPTIMIZER, bnMomentum: 0.2, ep: 'cpu',
+      config: { ...configFromArgs({ ...base, output: 'distribution', 'backbone-norm': 'batch', dropout: 0.5 }), bnMomentum: 0.2 }, loss: 'kld', optimizer: DEFAULT_OPTIMIZER, ep: 'cpu',
       frozen: isBackboneParam,
     }],
   ];

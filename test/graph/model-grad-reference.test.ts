@@ -22,7 +22,7 @@ const cases: [string, ModelConfig][] = [
 
 for (const [label, cfg] of cases) {
   test(`gradients equal float64 differences of the reference loss: ${label}`, async () => {
-    const spec = trainingModel({ config: cfg, loss: 'wmse', optimizer: DEFAULT_OPTIMIZER, bnMomentum: 0.1, ep: 'cpu' });
+    const spec = trainingModel({ config: cfg, loss: 'wmse', optimizer: DEFAULT_OPTIMIZER, ep: 'cpu' });
     randomizeParams(spec.model, 21);
     const feeds = batchFeeds(spec.inputs, N, 3);
     for (const p of spec.paramOrder!) feeds[p.name!] = new ort.Tensor('float32', p.data as Float32Array, p.shape as number[]);

@@ -25,7 +25,7 @@ interface Sample {
 
 /** Analytic gradient vs central difference of the graph's own loss at `samples` elements per parameter. */
 export async function modelGradSamples(cfg: ModelConfig, loss: LossKind, samples = 2, eps = 3e-3): Promise<Sample[]> {
-  const spec = trainingModel({ config: cfg, loss, optimizer: DEFAULT_OPTIMIZER, bnMomentum: 0.1, ep: 'cpu' });
+  const spec = trainingModel({ config: cfg, loss, optimizer: DEFAULT_OPTIMIZER, ep: 'cpu' });
   randomizeParams(spec.model, 21);
   const session = await ort.InferenceSession.create(serialize(spec));
   const feeds = batchFeeds(spec.inputs, N, 3);

@@ -231,7 +231,7 @@ export function cases(f: Fixtures): Case[] {
     { entry: 'ort-train', name: '--resume with nothing to resume', run: () => train(['--data', f.dataset, '--out', join(f.dir, 'run-empty'), '--resume']), error: /--resume: no checkpoint at/, ms: 30_000 },
 
     // m2fn-build-graph
-    { entry: 'm2fn-build-graph', name: '--size 0', run: () => cli('m2fn-build-graph', ['--size', '0', '--out', join(f.dir, 'g')]), error: /size 0 must be an integer of at least 32/, ms: 30_000 },
+    { entry: 'm2fn-build-graph', name: '--size 0', run: () => cli('m2fn-build-graph', ['--size', '0', '--out', join(f.dir, 'g')]), error: /--size: 0 must be an integer of at least 32/, ms: 30_000 },
     { entry: 'm2fn-build-graph', name: '--aux-schema a FIFO', run: () => cli('m2fn-build-graph', ['--aux-schema', f.fifo, '--out', join(f.dir, 'g')]), error: /not a regular file \(a FIFO\)/, ms: 30_000 },
     { entry: 'm2fn-build-graph', name: '--aux-schema a missing file', run: () => cli('m2fn-build-graph', ['--aux-schema', join(f.dir, 'none.json'), '--out', join(f.dir, 'g')]), error: /neither a preset .* nor a readable file \(.*none\.json: not found\)/, ms: 30_000 },
     { entry: 'ort-train', name: 'the manifest reader on a dataset whose schema is broken', run: () => loadManifest(datasetWith('schema', (d) => ((d.auxSchema as { attributes: unknown[] }).attributes = [{ name: 'x', kind: 'categorical', levels: [] }])), 'train'), error: /categorical attribute "x" needs a non-empty string array of levels/ },

@@ -11,7 +11,7 @@ import { TrainEngine, type Batch } from '../../tools/train/engine.ts';
 import { randomArray, smallConfig } from '../graph/helpers.ts';
 
 const cfg: ModelConfig = smallConfig('m2fn', { size: 64, backbone: 'vgg11', headHidden: [8], cbnHidden: 4, attHidden: 4, fuseDim: 5, seed: 4 });
-const setup: TrainingSetup = { config: cfg, loss: 'wmse', optimizer: DEFAULT_OPTIMIZER, bnMomentum: 0.1, ep: 'cpu' };
+const setup: TrainingSetup = { config: cfg, loss: 'wmse', optimizer: DEFAULT_OPTIMIZER, ep: 'cpu' };
 
 function batch(n: number, seed: number): Batch {
   const D = configAuxDim(cfg);

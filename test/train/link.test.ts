@@ -52,8 +52,8 @@ test('link logit refuses what it cannot form: no impressions, rating histograms,
   const noImpressions = [rows[0], { ...rows[1], impressions: undefined }];
   assert.throws(() => fitTargets(imageOnly, split({}, noImpressions), false), /\/data\/x row b: link logit needs the row's impressions/);
   assert.throws(() => fitTargets(imageOnly, split({ target: 'histogram' }), false), /link logit needs a CTR dataset; this one has histogram targets/);
-  assert.throws(() => validateConfig(smallConfig('nima', { link: 'logit' })), /link logit needs the regression output/);
-  assert.throws(() => validateConfig(smallConfig('m2fn', { link: 'probit' as never })), /link "probit" must be identity or logit/);
+  assert.throws(() => validateConfig(smallConfig('nima', { link: 'logit' })), /^link: logit needs the regression output/);
+  assert.throws(() => validateConfig(smallConfig('m2fn', { link: 'probit' as never })), /^link: "probit" must be one of identity, logit$/);
   // Configs saved before link existed mean the CTR head.
   const { link: _, ...old } = smallConfig('m2fn');
   assert.equal(validateConfig(old as never).link, 'identity');

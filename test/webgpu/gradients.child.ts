@@ -19,7 +19,7 @@ async function main() {
   for (const model of GRADIENT_MODELS) {
     // Full VGG19 for M2FN (the model of the original fault), VGG11 for the baselines to keep CI short.
     const config = smallConfig(model, { size: 32, headHidden: [16, 8], seed: 3, backbone: model === 'm2fn' ? 'vgg19' : 'vgg11' });
-    const setup = (ep: TrainingSetup['ep']): TrainingSetup => ({ config, loss: model === 'nima' ? 'emd' : 'wmse', optimizer: DEFAULT_OPTIMIZER, bnMomentum: 0.1, ep });
+    const setup = (ep: TrainingSetup['ep']): TrainingSetup => ({ config, loss: model === 'nima' ? 'emd' : 'wmse', optimizer: DEFAULT_OPTIMIZER, ep });
     const [cpu, gpu] = [trainingModel(setup('cpu')), trainingModel(setup('webgpu'))];
     randomizeParams(cpu.model, 11);
     randomizeParams(gpu.model, 11);

@@ -19,7 +19,7 @@ test('every op of the webgpu training graphs is covered by an op case', () => {
   const covered = new Set(OP_CASES.flatMap((c) => topoSort(c.build().outputs).map((n) => n.op)));
   const used = new Set<string>();
   for (const model of ['m2fn', 'image-only', 'concat', 'nima'] as ModelKind[]) {
-    const s = { config: smallConfig(model), loss: model === 'nima' ? ('emd' as const) : ('wmse' as const), optimizer: DEFAULT_OPTIMIZER, bnMomentum: 0.1, ep: 'webgpu' as const };
+    const s = { config: smallConfig(model), loss: model === 'nima' ? ('emd' as const) : ('wmse' as const), optimizer: DEFAULT_OPTIMIZER, ep: 'webgpu' as const };
     for (const spec of [trainStep(s), trainingModel(s)]) for (const n of topoSort(spec.outputs)) used.add(n.op);
   }
   const missing = [...used].filter((op) => !covered.has(op));

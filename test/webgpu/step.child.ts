@@ -34,7 +34,7 @@ async function main() {
   const results: Record<string, StepRun> = {};
   for (const { model, mode } of STEP_RUNS) {
     const config = smallConfig(model, { size: 32, backbone: 'vgg11', headHidden: [16, 8], seed: 3 });
-    const setup = (ep: TrainingSetup['ep']): TrainingSetup => ({ config, loss: model === 'nima' ? 'emd' : 'wmse', optimizer: DEFAULT_OPTIMIZER, bnMomentum: 0.1, ep });
+    const setup = (ep: TrainingSetup['ep']): TrainingSetup => ({ config, loss: model === 'nima' ? 'emd' : 'wmse', optimizer: DEFAULT_OPTIMIZER, ep });
     const spec = trainStep(setup('cpu'));
     randomizeParams(spec.model, 11);
     const initial = new Map([...spec.model.params.values].map(([k, v]) => [k, v.data as Float32Array]));

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { writeInference } from '../../graph/export/inference.ts';
 import { writeExplain } from '../../graph/export/explain.ts';
 import type { ModelConfig } from '../../graph/models/config.ts';
+import { configIdentity } from '../../graph/models/config-compat.ts';
 import { buildModel } from '../../graph/models/m2fn.ts';
 import { isBackboneParam } from '../../graph/models/modules.ts';
 import { importPretrained } from '../../graph/export/pretrained.ts';
@@ -60,7 +61,6 @@ export interface TrainOptions {
   /** Train with the VGG backbone frozen for this many epochs first. */
   freezeBackboneEpochs: number;
   pretrained?: string;
-  bnMomentum: number;
   /** Random flips and shifts of the training images (none by default). */
   augment?: Augment;
   /** Export an exponential moving average of the weights with this decay per step (0 or absent: off). */
@@ -105,17 +105,14 @@ const AVERAGE = 'average/';
 
 /**
  * What must match for a checkpoint to be resumed bit-for-bit. Options added after the format
- * appear only when in use, so runs started before they existed still resume. `data` (the
- * dataset's content hashes) is always there: a checkpoint from before it resumes no more.
+ * appear only when in use, so runs started before they existed still resume (for model fields,
+ * configIdentity decides). `data` (the dataset's content hashes) is always there: a checkpoint
+ * from before it resumes no more.
  */
 function runIdentity(o: TrainOptions) {
-  const model = {
-    ...o.config,
-    ...(o.config.auxCross ? {} : { auxCross: undefined, auxCrossAttributes: undefined }),
-    ...(o.config.link === 'logit' ? {} : { link: undefined }),
-  };
+  const model = configIdentity(o.config);
   const data = datasetIdentity(o.data, o.validation.kind === 'file' ? [resolve(o.validation.file)] : []);
-  return { data, model, loss: o.loss, optimizer: o.optimizer, lr: o.lr, schedule: o.schedule, epochs: o.epochs, batchSize: o.batchSize, seed: o.seed, bnMomentum: o.bnMomentum, freezeBackboneEpochs: o.freezeBackboneEpochs, validation: o.validation, mode: o.mode, standardizeTargets: o.standardizeTargets, ...(o.augment && augmenting(o.augment) ? { augment: o.augment } : {}), ...(o.ema ? { ema: o.ema } : {}) };
+  return { data, model, loss: o.loss, optimizer: o.optimizer, lr: o.lr, schedule: o.schedule, epochs: o.epochs, batchSize: o.batchSize, seed: o.seed, bnMomentum: o.config.bnMomentum, freezeBackboneEpochs: o.freezeBackboneEpochs, validation: o.validation, mode: o.mode, standardizeTargets: o.standardizeTargets, ...(o.augment && augmenting(o.augment) ? { augment: o.augment } : {}), ...(o.ema ? { ema: o.ema } : {}) };
 }
 
 /** One run at a time per run directory (run-lock.ts); a directory this call created and left empty is removed. */
@@ -156,7 +153,6 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
     config: o.config,
     loss: o.loss,
     optimizer: o.optimizer,
-    bnMomentum: o.bnMomentum,
     ep: o.ep === 'webgpu' ? 'webgpu' : 'cpu',
     frozen: frozenBackbone ? isBackboneParam : undefined,
   });

@@ -247,7 +247,7 @@ async function runTrained(o: ReplicateOptions, v: Variant, seed: number, data: D
     epochs: s.epochs, batchSize: s.batchSize, seed, ep: o.ep ?? 'cpu', threads: o.threads, mode: 'fused',
     validation: { kind: 'none' }, patience: 0, selectBy: 'loss', resume: false, force: true, checkpointEvery: 0,
     standardizeTargets: s.standardizeTargets,
-    freezeBackboneEpochs: 0, bnMomentum: 0.1, textEncoder: textEncoderFor(ds.auxSchema), quiet: true,
+    freezeBackboneEpochs: 0, textEncoder: textEncoderFor(ds.auxSchema), quiet: true,
   });
   const fit = (performance.now() - t0) / 1000;
   if (!o.keepRuns) {

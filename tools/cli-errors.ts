@@ -1,0 +1,32 @@
+// How every CLI reports an error. Library code throws FieldError naming the option field as a
+// library caller names it (`cbnPlacement`, `lr`); the user typed a flag, so that is what they read.
+import { FieldError } from '../runtime/errors.ts';
+import { MODEL_FLAGS } from './model-options.ts';
+
+/** Fields whose flag is not their name in kebab case. */
+const FLAG_OVERRIDES: Record<string, string> = {
+  mode: 'step', // ort-train --step fused|split sets TrainOptions.mode
+  'optimizer.kind': 'optimizer',
+};
+
+const CONFIG_FLAGS = new Map(MODEL_FLAGS.map((f) => [f.field, f.name]));
+
+const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** The flag that sets a library field: the config schema's for config fields, else the field's last segment in kebab case. */
+export function flagFor(field: string): string {
+  const name = CONFIG_FLAGS.get(field) ?? FLAG_OVERRIDES[field] ?? kebab(field.split('.').pop()!);
+  return `--${name}`;
+}
+
+/** The message a CLI prints for an error: a FieldError speaks of the flag, anything else as thrown. */
+export function cliMessage(e: unknown): string {
+  if (e instanceof FieldError) return `${flagFor(e.field)}: ${e.detail}`;
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Prints `prog: message` on stderr and exits with `code`. */
+export function exitWithError(prog: string, e: unknown, code = 1): never {
+  console.error(`${prog}: ${cliMessage(e)}`);
+  process.exit(code);
+}
