@@ -6,10 +6,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { inferenceSpec, modelCard } from '../graph/export.ts';
+import { inferenceSpec, modelCard } from '../graph/export/inference.ts';
 import { configAuxDim } from '../graph/models/config.ts';
 import { buildModel } from '../graph/models/m2fn.ts';
-import { serialize } from '../graph/serialize.ts';
+import { serialize } from '../graph/core/serialize.ts';
 import { quantizeModel } from '../tools/quantize/model-dir.ts';
 import { BENCH_CONFIGS } from './configs.ts';
 

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { writeInference } from '../graph/export.ts';
+import { writeInference } from '../graph/export/inference.ts';
 import { defaultConfig } from '../graph/models/config.ts';
 import { buildModel } from '../graph/models/m2fn.ts';
 import { load } from '../runtime/node.ts';

@@ -7,10 +7,10 @@
 import * as ort from 'onnxruntime-node';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { inferenceSpec } from '../graph/export.ts';
+import { inferenceSpec } from '../graph/export/inference.ts';
 import { configAuxDim, defaultConfig, type Backbone, type ModelKind } from '../graph/models/config.ts';
 import { buildModel } from '../graph/models/m2fn.ts';
-import { serialize } from '../graph/serialize.ts';
+import { serialize } from '../graph/core/serialize.ts';
 import { trainStep } from '../graph/training/graphs.ts';
 import { DEFAULT_OPTIMIZER } from '../graph/training/optimizers.ts';
 import { openSession, type ExecutionProvider } from '../runtime/execution.ts';

@@ -85,7 +85,7 @@ export interface ModelCard {
   /** sha256 of the .onnx file the card describes, hex. */
   sha256: string;
   precision?: Precision;
-  /** Explain graphs only (graph/explain.ts). */
+  /** Explain graphs only (graph/export/explain.ts). */
   explain?: ExplainSpec;
   /** Trained models: how much the predictions depend on the image (tools/metrics/sensitivity.ts). */
   diagnostics?: { imageSensitivity?: { ratio: number; sprcLoss?: number; rows: number; images: number; rounds: number; split: string; epoch: number | null } };

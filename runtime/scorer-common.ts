@@ -264,7 +264,7 @@ export class ScorerCore<I, EP extends string> {
   }
 
   /**
-   * The explanation of one item (a scorer loaded from explain.onnx, graph/explain.ts): its score,
+   * The explanation of one item (a scorer loaded from explain.onnx, graph/export/explain.ts): its score,
    * the attention weights over the last feature map and a Grad-CAM map per VGG stage, raw
    * (non-negative, in the model's units; normalise for display).
    */

@@ -1,11 +1,12 @@
 // m2fn-build-graph: builds a model of the M2FN family and writes inference.onnx with its card.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { topoSort } from '../graph/ir.ts';
-import { inferenceSpec, writeInference } from '../graph/export.ts';
+import { topoSort } from '../graph/core/ir.ts';
+import { inferenceSpec, writeInference } from '../graph/export/inference.ts';
 import { buildModel } from '../graph/models/m2fn.ts';
-import { writeExplain } from '../graph/explain.ts';
-import { importPretrained } from '../graph/pretrained.ts';
+import { isBackboneParam } from '../graph/models/modules.ts';
+import { writeExplain } from '../graph/export/explain.ts';
+import { importPretrained } from '../graph/export/pretrained.ts';
 import { checkLoss, defaultLoss } from '../graph/training/losses.ts';
 import { DEFAULT_OPTIMIZER } from '../graph/training/optimizers.ts';
 import { configFromArgs, withModelOptions, type ModelArgs } from './model-options.ts';
@@ -65,7 +66,7 @@ try {
       loss: checkLoss(argv.loss ?? defaultLoss(model.config), model.config.output),
       optimizer: { ...DEFAULT_OPTIMIZER, kind: argv.optimizer, weightDecay: argv['weight-decay'], clipNorm: argv['clip-norm'] },
       ep: argv.ep === 'webgpu' ? 'webgpu' : 'cpu',
-      frozen: argv['freeze-backbone'] ? (name) => name.startsWith('vgg.') : undefined,
+      frozen: argv['freeze-backbone'] ? isBackboneParam : undefined,
     }, model);
     for (const [name, f] of Object.entries(set.files)) if (name !== 'inference') console.log(`wrote ${f.onnxPath} (${(f.bytes / 1e6).toFixed(1)} MB)`);
     console.log(`wrote ${set.checkpoint} and ${set.manifest}`);

@@ -1,7 +1,7 @@
 // Spatial attention (paper §5.2): where in the image should the attributes look?
-import type { Value } from '../ir.ts';
+import type { Value } from '../core/ir.ts';
 import { add, conv, gemm, mul, relu, reshape, softmax, unsqueeze } from '../ops/index.ts';
-import type { LayerCtx } from './context.ts';
+import { createParam, type LayerCtx } from './context.ts';
 
 /**
  * The paper tiles aux over H×W, concatenates it to the features and runs a per-position MLP
@@ -13,11 +13,11 @@ export function spatialAttention(ctx: LayerCtx, x: Value, aux: Value, hidden: nu
   const [C, H, W] = x.shape.slice(1) as number[];
   const D = aux.shape[1] as number;
   const fanIn = C + D;
-  const wImg = ctx.params.create('att.fc1.weight_img', [hidden, C, 1, 1], { kind: 'uniform', fanIn });
-  const wAux = ctx.params.create('att.fc1.weight_aux', [hidden, D], { kind: 'uniform', fanIn });
-  const b1 = ctx.params.create('att.fc1.bias', [hidden], { kind: 'uniform', fanIn });
-  const w2 = ctx.params.create('att.fc2.weight', [1, hidden, 1, 1], { kind: 'uniform', fanIn: hidden });
-  const b2 = ctx.params.create('att.fc2.bias', [1], { kind: 'uniform', fanIn: hidden });
+  const wImg = createParam(ctx, 'fc1.weight_img', [hidden, C, 1, 1], { kind: 'uniform', fanIn });
+  const wAux = createParam(ctx, 'fc1.weight_aux', [hidden, D], { kind: 'uniform', fanIn });
+  const b1 = createParam(ctx, 'fc1.bias', [hidden], { kind: 'uniform', fanIn });
+  const w2 = createParam(ctx, 'fc2.weight', [1, hidden, 1, 1], { kind: 'uniform', fanIn: hidden });
+  const b2 = createParam(ctx, 'fc2.bias', [1], { kind: 'uniform', fanIn: hidden });
 
   const auxPart = unsqueeze(gemm(aux, wAux, null, { transB: true }), [2, 3]); // [N, hidden, 1, 1]
   const h = relu(add(conv(x, wImg, b1), auxPart)); // [N, hidden, H, W]

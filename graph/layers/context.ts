@@ -1,6 +1,7 @@
 // What every layer needs besides its inputs: where parameters come from and which mode it is in.
-import type { Value } from '../ir.ts';
-import type { ParamStore } from '../params.ts';
+import type { Value } from '../core/ir.ts';
+import { currentScope } from '../core/builder.ts';
+import type { Init, ParamRole, ParamStore } from '../core/params.ts';
 
 export interface LayerCtx {
   params: ParamStore;
@@ -13,4 +14,14 @@ export interface LayerCtx {
   statUpdates: Map<Value, Value>;
   /** Filled by dropout layers in training mode: mask inputs the trainer must feed. */
   dropoutMasks: Value[];
+}
+
+/**
+ * A parameter named after the scope it is created in, so a layer's name is written once, where
+ * the model opens its scope: `createParam(ctx, 'weight', …)` in scope "vgg.conv1_1" is
+ * "vgg.conv1_1.weight" (nested scopes join with "."). Outside any scope the name is `local`.
+ */
+export function createParam(ctx: LayerCtx, local: string, shape: number[], init: Init, role?: ParamRole): Value {
+  const scope = currentScope().replaceAll('/', '.');
+  return ctx.params.create(scope ? `${scope}.${local}` : local, shape, init, role);
 }

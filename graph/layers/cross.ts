@@ -3,7 +3,7 @@
 // gives every pair of attribute levels its own weight (colour × month, catchphrase × age, …); in
 // the paper's model attributes meet each other only through one tanh projection. Zero-initialised,
 // so an untrained cross passes the attributes through unchanged.
-import { constant, type Value } from '../ir.ts';
+import { constant, type Value } from '../core/ir.ts';
 import { add, matmul, mul, sub } from '../ops/index.ts';
 import type { LayerCtx } from './context.ts';
 import { linear } from './dense.ts';
@@ -19,8 +19,8 @@ export function attributeCross(ctx: LayerCtx, aux: Value, layers: number, column
     pick[col * d + j] = 1;
     put[j * D + col] = 1;
   });
-  const c0 = matmul(aux, constant('float32', [D, d], pick));
+  const c0 = matmul(aux, constant('float32', [D, d], pick, 'pick'));
   let c = c0;
-  for (let k = 0; k < layers; k++) c = add(mul(c0, linear(ctx, `aux.cross${k + 1}`, c, d, { zeroInit: true })), c);
-  return add(aux, matmul(sub(c, c0), constant('float32', [d, D], put)));
+  for (let k = 0; k < layers; k++) c = add(mul(c0, linear(ctx, `cross${k + 1}`, c, d, { zeroInit: true })), c);
+  return add(aux, matmul(sub(c, c0), constant('float32', [d, D], put, 'put')));
 }

@@ -1,5 +1,5 @@
 // The MLP head, with dropout and the input-step fusion (aux concatenated before the last FC).
-import { input, type Value } from '../ir.ts';
+import { input, type Value } from '../core/ir.ts';
 import { concat, mul, relu } from '../ops/index.ts';
 import type { LayerCtx } from './context.ts';
 import { linear } from './dense.ts';
@@ -20,12 +20,15 @@ export interface HeadOpts {
   auxBeforeLast: Value | null;
 }
 
+/** The head's last layer, the one that gives the logits. */
+export const HEAD_OUT = 'out';
+
 /** Returns the logits (regression value, or the 10 pre-softmax scores). */
 export function mlpHead(ctx: LayerCtx, v: Value, o: HeadOpts): Value {
   o.hidden.forEach((h, k) => {
-    v = relu(linear(ctx, `head.fc${k + 1}`, v, h));
+    v = relu(linear(ctx, `fc${k + 1}`, v, h));
   });
   v = dropout(ctx, v, o.dropout);
   if (o.auxBeforeLast) v = concat([v, o.auxBeforeLast], 1);
-  return linear(ctx, 'head.out', v, o.outputs);
+  return linear(ctx, HEAD_OUT, v, o.outputs);
 }

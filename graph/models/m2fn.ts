@@ -1,15 +1,16 @@
 // M2FN (paper Fig. 2): VGG with low-level fusion → spatial attention → high-level fusion → head.
 // The baselines are the same graph with steps switched off (see config.ts PRESET_MODULES).
-import type { Value } from '../ir.ts';
-import { input } from '../ir.ts';
-import { flatten, scoped, sigmoid, softmax } from '../ops/index.ts';
+import type { Value } from '../core/ir.ts';
+import { input } from '../core/ir.ts';
+import { build, flatten, scoped, sigmoid, softmax } from '../ops/index.ts';
 import { spatialAttention } from '../layers/attention.ts';
 import type { LayerCtx } from '../layers/context.ts';
 import { attributeCross } from '../layers/cross.ts';
 import { highLevelFusion } from '../layers/fusion.ts';
 import { mlpHead } from '../layers/head.ts';
-import { ParamStore } from '../params.ts';
+import { ParamStore } from '../core/params.ts';
 import { configAuxDim, crossedColumns, validateConfig, type ModelConfig } from './config.ts';
+import { MODULE } from './modules.ts';
 import { vggBackbone } from './vgg.ts';
 
 export interface BuiltModel {
@@ -30,7 +31,12 @@ export interface BuiltModel {
   ctx: LayerCtx;
 }
 
+/** Builds into the graph being built, if any, else into a new builder of its own. */
 export function buildModel(config: ModelConfig, opts: { training?: boolean } = {}): BuiltModel {
+  return build(() => buildInto(config, opts));
+}
+
+function buildInto(config: ModelConfig, opts: { training?: boolean }): BuiltModel {
   const cfg = validateConfig(config);
   const ctx: LayerCtx = {
     params: new ParamStore(cfg.seed),
@@ -43,21 +49,21 @@ export function buildModel(config: ModelConfig, opts: { training?: boolean } = {
   const m = cfg.modules;
   const image = input('image', 'float32', ['N', 3, cfg.size, cfg.size]);
   const auxIn = m.aux ? input('aux', 'float32', ['N', configAuxDim(cfg)]) : null;
-  const aux = auxIn && cfg.auxCross > 0 ? scoped('aux', () => attributeCross(ctx, auxIn, cfg.auxCross, crossedColumns(cfg))) : auxIn;
+  const aux = auxIn && cfg.auxCross > 0 ? scoped(MODULE.aux, () => attributeCross(ctx, auxIn, cfg.auxCross, crossedColumns(cfg))) : auxIn;
 
   const backbone = vggBackbone(ctx, cfg, image, m.low ? aux : null); //      low-level fusion inside
   let x = backbone.out;
   let attention: Value | null = null;
   if (m.att && aux) {
-    ({ out: x, alpha: attention } = scoped('att', () => spatialAttention(ctx, x, aux, cfg.attHidden)));
+    ({ out: x, alpha: attention } = scoped(MODULE.att, () => spatialAttention(ctx, x, aux, cfg.attHidden)));
   }
   let v = flatten(x);
   let fuseImage: Value | null = null;
   if (m.high && aux) {
-    v = scoped('fuse', () => highLevelFusion(ctx, v, aux, cfg.fuseDim));
+    v = scoped(MODULE.fuse, () => highLevelFusion(ctx, v, aux, cfg.fuseDim));
     fuseImage = v.producer!.inputs[0]; // the product's first factor (fusion.ts)
   }
-  const logits = scoped('head', () =>
+  const logits = scoped(MODULE.head, () =>
     mlpHead(ctx, v, {
       hidden: cfg.headHidden,
       outputs: cfg.output === 'regression' ? 1 : 10,

@@ -1,10 +1,11 @@
 // The VGG backbone, with conditional batch norm after the first conv of the chosen blocks.
-import type { Value } from '../ir.ts';
+import type { Value } from '../core/ir.ts';
 import { maxPool, relu, scoped } from '../ops/index.ts';
 import type { LayerCtx } from '../layers/context.ts';
 import { conv2d } from '../layers/dense.ts';
 import { batchNorm, conditionalBatchNorm } from '../layers/norm.ts';
 import { stageChannels, VGG_BLOCKS, type ModelConfig } from './config.ts';
+import { bnScope, cbnScope, convScope } from './modules.ts';
 
 /**
  * image [N,3,S,S] → features [N,C,S/32,S/32], and each block's last activation before its pool
@@ -19,14 +20,11 @@ export function vggBackbone(ctx: LayerCtx, cfg: ModelConfig, image: Value, aux: 
   const stages: Value[] = [];
   VGG_BLOCKS[cfg.backbone].forEach((convs, b) => {
     for (let j = 0; j < convs; j++) {
-      const name = `vgg.conv${b + 1}_${j + 1}`;
-      x = scoped(name, () => conv2d(ctx, name, x, channels[b]));
+      x = scoped(convScope(b + 1, j + 1), () => conv2d(ctx, x, channels[b]));
       if (aux && cfg.cbnPlacement[b] === 1 && j === 0) {
-        const cbn = `cbn${b + 1}`;
-        x = scoped(cbn, () => conditionalBatchNorm(ctx, cbn, x, aux, cfg.cbnHidden));
+        x = scoped(cbnScope(b + 1), () => conditionalBatchNorm(ctx, x, aux, cfg.cbnHidden));
       } else if (cfg.backboneNorm === 'batch') {
-        const bn = `vgg.bn${b + 1}_${j + 1}`;
-        x = scoped(bn, () => batchNorm(ctx, bn, x));
+        x = scoped(bnScope(b + 1, j + 1), () => batchNorm(ctx, x));
       }
       x = relu(x);
     }

@@ -1,9 +1,10 @@
 // Elementwise ops: numpy broadcasting for binary ops, shape-preserving unary ops.
-import { ONNX_DTYPE, type DType } from '../dtype.ts';
-import { constF32, type Value } from '../ir.ts';
+import { ONNX_DTYPE, type DType } from '../core/dtype.ts';
+import { constF32, type Value } from '../core/ir.ts';
 import { unbroadcast } from './grad-util.ts';
-import { broadcast, fmt } from '../shape.ts';
-import { apply1, defineOp, type GradRule, type InferCtx } from './registry.ts';
+import { broadcast, fmt } from '../core/shape.ts';
+import { apply1 } from '../core/builder.ts';
+import { defineOp, type GradRule, type InferCtx } from '../core/registry.ts';
 
 function binaryInfer(outDtype?: DType) {
   return (c: InferCtx) => {

@@ -1,8 +1,14 @@
 // Helpers the gradient rules share: undoing broadcasting, and sizes of symbolic dims at run time.
-import { constF32, constI64, type Value } from '../ir.ts';
-import { cast, mul } from './elementwise.ts';
-import { apply1 } from './registry.ts';
-import { gather, reduceSum, reshape, shapeOf } from './tensor.ts';
+// They sit below the op families (elementwise.ts, tensor.ts, nn.ts), whose rules all use them, so
+// they emit the few ops they need through the builder by name rather than importing the
+// families' builders — which would make elementwise ↔ tensor an import cycle.
+import { ONNX_DTYPE } from '../core/dtype.ts';
+import { constF32, constI64, type Value } from '../core/ir.ts';
+import { apply1 } from '../core/builder.ts';
+
+const reshape = (v: Value, shape: number[]) => apply1('Reshape', [v, constI64(shape, undefined, 'shape')]);
+const shapeOf = (v: Value) => apply1('Shape', [v]);
+const mul = (a: Value, b: Value) => apply1('Mul', [a, b]);
 
 /** Sums a broadcast gradient back down to `target`'s shape. */
 export function unbroadcast(grad: Value, target: Value): Value {
@@ -13,7 +19,7 @@ export function unbroadcast(grad: Value, target: Value): Value {
     if (t === undefined || (t === 1 && grad.shape[i] !== 1)) axes.push(i);
   }
   if (!axes.length) return grad;
-  const summed = reduceSum(grad, axes, true);
+  const summed = apply1('ReduceSum', [grad, constI64(axes, undefined, 'axes')], { keepdims: 1 });
   return lead > 0 || summed.rank !== target.rank ? reshapeLike(summed, target) : summed;
 }
 
@@ -36,7 +42,8 @@ export function countOf(x: Value, axes: number[]): Value {
     const d = x.shape[a];
     if (typeof d === 'number') staticPart *= d;
     else {
-      const dim = cast(gather(shapeOf(x), constI64([a], [])), 'float32');
+      const size = apply1('Gather', [shapeOf(x), constI64([a], [])], { axis: 0 });
+      const dim = apply1('Cast', [size], { to: ONNX_DTYPE.float32 });
       dynamic = dynamic ? mul(dynamic, dim) : dim;
     }
   }

@@ -2,4 +2,4 @@
 export * from './elementwise.ts';
 export * from './nn.ts';
 export * from './tensor.ts';
-export { scoped, apply, apply1, OPS } from './registry.ts';
+export { build, scoped, apply, apply1, GraphBuilder } from '../core/builder.ts';

@@ -1,10 +1,11 @@
 // Neural-network ops: convolution, pooling, normalisation, dense layers, softmax, dropout.
-import { constF32, constI64, constant, type Shape, type Value } from '../ir.ts';
+import { constF32, constI64, constant, type Shape, type Value } from '../core/ir.ts';
 import { add, cast, div, equal, exp, mul, sqrt, sub } from './elementwise.ts';
 import { unbroadcast } from './grad-util.ts';
 import { reduceSum, reshape, shapeOf, slice, transpose } from './tensor.ts';
-import { fmt, normAxis } from '../shape.ts';
-import { apply, apply1, defineOp, type GradCtx, type InferCtx } from './registry.ts';
+import { fmt, normAxis } from '../core/shape.ts';
+import { apply, apply1 } from '../core/builder.ts';
+import { defineOp, type GradCtx, type InferCtx } from '../core/registry.ts';
 
 export interface ConvOpts {
   strides?: number[];
@@ -169,7 +170,7 @@ export function logSoftmax(x: Value, axis: number): Value {
 
 /** Training-mode dropout; returns the output and the keep mask. */
 export function dropout(x: Value, ratio: number, seed: number): [Value, Value] {
-  const [y, mask] = apply('Dropout', [x, constF32(ratio), constant('bool', [], Uint8Array.of(1))], { seed });
+  const [y, mask] = apply('Dropout', [x, constF32(ratio, undefined, 'ratio'), constant('bool', [], Uint8Array.of(1), 'training_mode')], { seed });
   return [y, mask];
 }
 
@@ -255,7 +256,7 @@ function convGradWeight({ node, x, dy, ep }: GradCtx): Value {
     if (taps > 1 || pads.some((p) => p) || strides.some((s) => s !== 1)) {
       const onehot = new Float32Array(ci * per * taps);
       for (let c = 0; c < ci; c++) for (let k = 0; k < taps; k++) onehot[(c * per + k) * taps + k] = 1;
-      cols = apply1('Conv', [X, constant('float32', [ci * per, 1, kh, kw], onehot), null], { pads, strides: node.attrs.strides as number[] | undefined, dilations: node.attrs.dilations as number[] | undefined, group: ci });
+      cols = apply1('Conv', [X, constant('float32', [ci * per, 1, kh, kw], onehot, 'unfold'), null], { pads, strides: node.attrs.strides as number[] | undefined, dilations: node.attrs.dilations as number[] | undefined, group: ci });
     }
     const g3 = reshape(G, [0, co, positions]);
     const c3 = reshape(cols, [0, ci * per, positions]);
@@ -319,9 +320,9 @@ function maxPoolGradByMask({ node, x, y, dy }: GradCtx): Value {
   if (k[0] !== 2 || k[1] !== 2 || (node.attrs.strides as number[])?.some((s) => s !== 2)) throw new Error('MaxPool mask gradient supports 2×2/s2 only');
   const X = x[0]!;
   const up = (v: Value) => {
-    const r = apply1('Resize', [v, null, constF32([1, 1, 2, 2])], { mode: 'nearest' });
+    const r = apply1('Resize', [v, null, constF32([1, 1, 2, 2], undefined, 'scales')], { mode: 'nearest' });
     const [dh, dw] = [(X.shape[2] as number) - (r.shape[2] as number), (X.shape[3] as number) - (r.shape[3] as number)];
-    return dh || dw ? apply1('Pad', [r, constI64([0, 0, 0, 0, 0, 0, dh, dw])], { mode: 'constant' }) : r;
+    return dh || dw ? apply1('Pad', [r, constI64([0, 0, 0, 0, 0, 0, dh, dw], undefined, 'pads')], { mode: 'constant' }) : r;
   };
   return mul(cast(equal(X, up(y[0])), 'float32'), up(dy[0]!));
 }

@@ -1,9 +1,10 @@
 // Ops that move, reshape and reduce data without arithmetic on neighbours.
-import { constI64, type Dim, type Node, type Shape, type Value } from '../ir.ts';
-import { fmt, normAxis, product } from '../shape.ts';
+import { constI64, type Dim, type Node, type Shape, type Value } from '../core/ir.ts';
+import { fmt, normAxis, product } from '../core/shape.ts';
 import { div } from './elementwise.ts';
 import { countOf, expandLike, reshapeLike, unbroadcast } from './grad-util.ts';
-import { apply1, defineOp, type InferCtx } from './registry.ts';
+import { apply1 } from '../core/builder.ts';
+import { defineOp, type InferCtx } from '../core/registry.ts';
 
 /** The reduced gradient with the reduced axes back as size-1 dims, ready to broadcast. */
 function keepReduced(dy: Value, node: Node, axes: number[], x: Value): Value {
@@ -190,17 +191,17 @@ defineOp('ReduceMean', {
   }, attrTypes: { axes: 'ints', keepdims: 'int' }, infer: (c) => reduceInfer(c, c.attrs.axes as number[]) });
 defineOp('ReduceMax', { attrTypes: { axes: 'ints', keepdims: 'int' }, infer: (c) => reduceInfer(c, c.attrs.axes as number[]) });
 
-export const reshape = (x: Value, shape: number[]) => apply1('Reshape', [x, constI64(shape)]);
+export const reshape = (x: Value, shape: number[]) => apply1('Reshape', [x, constI64(shape, undefined, 'shape')]);
 export const flatten = (x: Value, axis = 1) => apply1('Flatten', [x], { axis });
 export const concat = (xs: Value[], axis: number) => apply1('Concat', xs, { axis });
 export const transpose = (x: Value, perm: number[]) => apply1('Transpose', [x], { perm });
-export const unsqueeze = (x: Value, axes: number[]) => apply1('Unsqueeze', [x, constI64(axes)]);
-export const squeeze = (x: Value, axes: number[]) => apply1('Squeeze', [x, constI64(axes)]);
-export const expand = (x: Value, shape: number[]) => apply1('Expand', [x, constI64(shape)]);
+export const unsqueeze = (x: Value, axes: number[]) => apply1('Unsqueeze', [x, constI64(axes, undefined, 'axes')]);
+export const squeeze = (x: Value, axes: number[]) => apply1('Squeeze', [x, constI64(axes, undefined, 'axes')]);
+export const expand = (x: Value, shape: number[]) => apply1('Expand', [x, constI64(shape, undefined, 'shape')]);
 export const slice = (x: Value, starts: number[], ends: number[], axes: number[], steps?: number[]) =>
-  apply1('Slice', [x, constI64(starts), constI64(ends), constI64(axes), steps ? constI64(steps) : null]);
+  apply1('Slice', [x, constI64(starts, undefined, 'starts'), constI64(ends, undefined, 'ends'), constI64(axes, undefined, 'axes'), steps ? constI64(steps, undefined, 'steps') : null]);
 export const reduceSum = (x: Value, axes: number[], keepdims = true) =>
-  apply1('ReduceSum', [x, constI64(axes)], { keepdims: keepdims ? 1 : 0 });
+  apply1('ReduceSum', [x, constI64(axes, undefined, 'axes')], { keepdims: keepdims ? 1 : 0 });
 export const reduceMean = (x: Value, axes: number[], keepdims = true) =>
   apply1('ReduceMean', [x], { axes, keepdims: keepdims ? 1 : 0 });
 export const reduceMax = (x: Value, axes: number[], keepdims = true) =>

@@ -1,12 +1,12 @@
 // The training artifact set, mirroring ONNX Runtime's on-device training: training_model
 // (forward + loss + gradients), eval_model, optimizer_model, and a fused train step that does
 // forward, backward and update in one run. Parameters are inputs and come back as outputs.
-import { gradients } from '../autodiff.ts';
-import { input, type Value } from '../ir.ts';
+import { gradients } from '../autodiff/gradients.ts';
+import { input, type Value } from '../core/ir.ts';
 import { buildModel, type BuiltModel } from '../models/m2fn.ts';
 import type { ModelConfig } from '../models/config.ts';
-import type { GradCtx } from '../ops/registry.ts';
-import type { GraphSpec } from '../serialize.ts';
+import type { GradCtx } from '../core/registry.ts';
+import type { GraphSpec } from '../core/serialize.ts';
 import { buildLoss, type LossKind } from './losses.ts';
 import { buildOptimizer, type OptimizerConfig } from './optimizers.ts';
 
@@ -20,7 +20,13 @@ export interface TrainingSetup {
 }
 
 export const gradName = (param: string) => `${param}_grad`;
-export const newName = (tensor: string) => `${tensor}_new`;
+const NEW = '_new';
+export const newName = (tensor: string) => `${tensor}${NEW}`;
+/** The tensor an output `<tensor>_new` updates. */
+export function updatedTensor(output: string): string {
+  if (!output.endsWith(NEW)) throw new Error(`${output} is not an updated tensor (<name>${NEW})`);
+  return output.slice(0, -NEW.length);
+}
 
 /** A training-mode model with its loss: the shared front half of the training graphs. */
 function forwardWithLoss(s: TrainingSetup, training: boolean) {

@@ -1,7 +1,7 @@
 // Losses as ONNX subgraphs: impression-weighted MSE (paper eq. 1), plain MSE, KL divergence to a
 // 10-bucket target distribution (eq. 2) and NIMA's earth mover's distance.
 import { FieldError } from '../../runtime/errors.ts';
-import { constant, constF32, input, type Value } from '../ir.ts';
+import { constant, constF32, input, type Value } from '../core/ir.ts';
 import { add, logSoftmax, log, matmul, max, mul, reduceMean, reduceSum, softmax, sqrt, sub } from '../ops/index.ts';
 
 export type LossKind = 'wmse' | 'mse' | 'kld' | 'emd';
@@ -55,7 +55,7 @@ export function buildLoss(kind: LossKind, logits: Value): LossGraph {
       // r = 2: sqrt(mean_k (CDF_q − CDF_p)²) per sample; the CDF is a product with an upper-triangular ones matrix.
       const k = outputs;
       const upper = Float32Array.from({ length: k * k }, (_, idx) => (Math.floor(idx / k) <= idx % k ? 1 : 0));
-      const cdfDiff = matmul(sub(softmax(logits, 1), target), constant('float32', [k, k], upper));
+      const cdfDiff = matmul(sub(softmax(logits, 1), target), constant('float32', [k, k], upper, 'cdf'));
       const perSample = sqrt(add(reduceMean(mul(cdfDiff, cdfDiff), [1], false), constF32(1e-10)));
       return { loss: mean(perSample), inputs: [target] };
     }

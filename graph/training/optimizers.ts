@@ -1,6 +1,6 @@
 // Optimizer updates as ONNX subgraphs: AdamW and SGD with momentum, decoupled weight decay on
 // weight matrices and kernels (not on biases or norm scales), gradient clipping by global norm.
-import { constF32, input, type Value } from '../ir.ts';
+import { constF32, input, type Value } from '../core/ir.ts';
 import { add, div, min, mul, pow, reduceSum, sqrt, sub } from '../ops/index.ts';
 
 export type OptimizerKind = 'adamw' | 'sgd';

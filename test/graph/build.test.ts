@@ -5,12 +5,14 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as ort from 'onnxruntime-node';
-import { parameterCounts, writeInference } from '../../graph/export.ts';
+import { parameterCounts, writeInference } from '../../graph/export/inference.ts';
 import { defaultConfig } from '../../graph/models/config.ts';
 import { buildModel } from '../../graph/models/m2fn.ts';
-import { importPretrained } from '../../graph/pretrained.ts';
-import { readOnnx } from '../../graph/serialize.ts';
-import { configFromArgs, type ModelArgs } from '../../tools/model-options.ts';
+import { headOutput, isBackboneParam } from '../../graph/models/modules.ts';
+import { importPretrained } from '../../graph/export/pretrained.ts';
+import { readOnnx } from '../../graph/core/serialize.ts';
+import { configFromArgs } from '../../tools/model-options.ts';
+import { base, matrix } from './build-matrix.ts';
 import { modelFeeds, onnxCheck, run, tmp } from './helpers.ts';
 
 /** VGG conv parameters from the textbook formula, Σ (9·Cin + 1)·Cout. */
@@ -45,28 +47,6 @@ test('VGG16 and VGG11 backbones have their textbook conv counts', () => {
     assert.is(parameterCounts(m).byModule.vgg, vggConvParams(blocks));
   }
 });
-
-const base: ModelArgs = {
-  model: 'm2fn', backbone: 'vgg11', 'backbone-norm': 'none', size: 32, width: 0.125, 'cbn-placement': '1,0,0,0,0', 'aux-cross': 0,
-  'att-hidden': 5, 'fuse-dim': 6, 'head-hidden': '7', 'aux-schema': 'real-ad', seed: 0, link: 'identity',
-};
-const matrix: [string, Partial<ModelArgs>][] = [];
-for (const model of ['m2fn', 'image-only', 'concat', 'nima'] as const) {
-  for (const backbone of ['vgg19', 'vgg16', 'vgg11'] as const) {
-    for (const output of ['regression', 'distribution'] as const) matrix.push([`${model} ${backbone} ${output}`, { model, backbone, output }]);
-  }
-}
-for (let bits = 0; bits < 8; bits++) {
-  const [low, att, high] = [bits & 1, bits & 2, bits & 4].map(Boolean);
-  matrix.push([`m2fn aux low=${low} att=${att} high=${high}`, { low, att, high }]);
-}
-for (const placement of ['1,1,1,1,1', '0,0,0,0,1', '0,0,1,1,1', '1,1,1,0,0']) matrix.push([`cbn placement ${placement}`, { 'cbn-placement': placement }]);
-for (const model of ['m2fn', 'image-only'] as const) matrix.push([`${model} vgg19 with batch norm`, { model, backbone: 'vgg19', 'backbone-norm': 'batch' }]);
-matrix.push(['m2fn with two cross layers on three attributes', { 'aux-cross': 2, 'aux-cross-attributes': 'age,ocr,domcol' }]);
-matrix.push(['concat with a cross layer on every attribute', { model: 'concat', 'aux-cross': 1 }]);
-matrix.push(['m2fn regressing log-odds (sigmoid output)', { link: 'logit' }]);
-matrix.push(['ava schema, distribution', { 'aux-schema': 'ava', output: 'distribution' }]);
-matrix.push(['64², width 0.25, head none, dropout', { size: 64, width: 0.25, 'head-hidden': '', dropout: 0.5 }]);
 
 test(`all ${matrix.length} CLI option combinations build, pass the full ONNX check and run`, async () => {
   const dir = tmp('matrix');
@@ -139,9 +119,9 @@ test('pretrained import copies conv weights in order and rejects mismatches', as
   assert.is(report.mapped.length, 8); // VGG11
   for (const [name, v] of m.params.values) {
     const d = donor.params.values.get(name);
-    if (name.startsWith('vgg.')) assert.equal(Array.from(v.data as Float32Array), Array.from(d!.data as Float32Array), name);
+    if (isBackboneParam(name)) assert.equal(Array.from(v.data as Float32Array), Array.from(d!.data as Float32Array), name);
   }
-  assert.not.equal(Array.from(m.params.values.get('head.out.weight')!.data as Float32Array), Array.from(donor.params.values.get('head.out.weight')!.data as Float32Array));
+  assert.not.equal(Array.from(headOutput(m.params).weight.data as Float32Array), Array.from(headOutput(donor.params).weight.data as Float32Array));
   const wider = buildModel(configFromArgs({ ...base, width: 0.25 }));
   assert.throws(() => importPretrained(wider, donorPath), /conv #1 \(.*\) has weight \[8,3,3,3\] but vgg\.conv1_1\.weight needs \[16,3,3,3\]/);
   const deeper = buildModel(configFromArgs({ ...base, backbone: 'vgg19' }));

@@ -8,11 +8,11 @@ import * as assert from 'uvu/assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { explainGraph, gradcamName } from '../../graph/explain.ts';
-import { input, topoSort, type Value } from '../../graph/ir.ts';
+import { explainGraph, gradcamName } from '../../graph/export/explain.ts';
+import { input, topoSort, type Value } from '../../graph/core/ir.ts';
 import { buildModel, type BuiltModel } from '../../graph/models/m2fn.ts';
 import { add } from '../../graph/ops/index.ts';
-import { serialize } from '../../graph/serialize.ts';
+import { serialize } from '../../graph/core/serialize.ts';
 import { modelFeeds, onnxCheck, randomizeParams, smallConfig, tmp } from './helpers.ts';
 
 const N = 3;

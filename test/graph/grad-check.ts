@@ -1,10 +1,10 @@
 // Finite-difference checking of emitted gradient graphs, run by ONNX Runtime.
 import * as ort from 'onnxruntime-node';
-import { gradients } from '../../graph/autodiff.ts';
-import { constant, input, type Value } from '../../graph/ir.ts';
-import { mul, reduceSum } from '../../graph/ops/index.ts';
-import type { GradCtx } from '../../graph/ops/registry.ts';
-import { serialize } from '../../graph/serialize.ts';
+import { gradients } from '../../graph/autodiff/gradients.ts';
+import { constant, input, type Value } from '../../graph/core/ir.ts';
+import { build, GraphBuilder, mul, reduceSum } from '../../graph/ops/index.ts';
+import type { GradCtx, GradRule } from '../../graph/core/registry.ts';
+import { serialize } from '../../graph/core/serialize.ts';
 import { randomArray } from './helpers.ts';
 
 export interface GradCase {
@@ -15,6 +15,8 @@ export interface GradCase {
   /** Run-time shape when an input shape has the symbolic "N". */
   feedShapes?: number[][];
   ep?: GradCtx['ep'];
+  /** Gradient rules the graph is built with instead of the registered ones. */
+  gradRules?: Record<string, GradRule>;
 }
 
 export const awayFromZero = (seed: number) => (i: number, n: number) =>
@@ -26,14 +28,15 @@ export const awayFromZero = (seed: number) => (i: number, n: number) =>
  */
 export async function gradError(c: GradCase, seed = 1, eps = 1e-2): Promise<number> {
   const xs = c.shapes.map((s, i) => input(`x${i}`, 'float32', s.map((d) => (d < 0 ? 'N' : d))));
-  const y = c.build(xs);
+  const { loss, outs } = build(() => {
+    const y = c.build(xs);
+    const yShape = y.shape.map((d) => (typeof d === 'number' ? d : 1)); // R broadcasts over symbolic dims
+    const R = constant('float32', yShape, randomArray(yShape.reduce((a, b) => a * b, 1), seed + 99));
+    const loss = reduceSum(mul(y, R), y.shape.map((_, i) => i), false).named('loss');
+    const grads = gradients(loss, xs, { ep: c.ep });
+    return { loss, outs: xs.map((x, i) => grads.get(x)!.named(`g${i}`)) };
+  }, new GraphBuilder({ gradRules: c.gradRules }));
   const feedShapes = c.feedShapes ?? c.shapes;
-  const yShape = y.shape.map((d) => (typeof d === 'number' ? d : 1)); // R broadcasts over symbolic dims
-  const rData = randomArray(yShape.reduce((a, b) => a * b, 1), seed + 99);
-  const R = constant('float32', yShape, rData);
-  const loss = reduceSum(mul(y, R), y.shape.map((_, i) => i), false).named('loss');
-  const grads = gradients(loss, xs, { ep: c.ep });
-  const outs = xs.map((x, i) => grads.get(x)!.named(`g${i}`));
   const session = await ort.InferenceSession.create(serialize({ name: 'grad', inputs: xs, outputs: [loss, ...outs] }));
   const values = feedShapes.map((s, i) => (c.init ?? awayFromZero(seed))(i, s.reduce((a, b) => a * b, 1)));
   const feeds = () => Object.fromEntries(values.map((v, i) => [`x${i}`, new ort.Tensor('float32', v, feedShapes[i])]));

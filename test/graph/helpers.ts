@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { defaultConfig, configAuxDim, crossedColumns, type ModelConfig, type ModelKind } from '../../graph/models/config.ts';
-import type { Value } from '../../graph/ir.ts';
+import type { Value } from '../../graph/core/ir.ts';
 import type { BuiltModel } from '../../graph/models/m2fn.ts';
 import { rng } from '../../runtime/random.ts';
-import { serialize, type GraphSpec } from '../../graph/serialize.ts';
+import { serialize, type GraphSpec } from '../../graph/core/serialize.ts';
 import type { ReferenceConfig } from '../reference/m2fn.ts';
 
 export const tmp = (prefix: string) => mkdtempSync(join(tmpdir(), `m2fn-${prefix}-`));

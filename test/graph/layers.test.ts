@@ -3,12 +3,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as ort from 'onnxruntime-node';
-import { input } from '../../graph/ir.ts';
+import { input } from '../../graph/core/ir.ts';
 import type { LayerCtx } from '../../graph/layers/context.ts';
 import { attributeCross } from '../../graph/layers/cross.ts';
 import { batchNorm, conditionalBatchNorm } from '../../graph/layers/norm.ts';
-import { conv, gemm, reshape } from '../../graph/ops/index.ts';
-import { ParamStore } from '../../graph/params.ts';
+import { conv, gemm, reshape, scoped } from '../../graph/ops/index.ts';
+import { ParamStore } from '../../graph/core/params.ts';
 import { crossAttributes } from '../reference/m2fn.ts';
 import { bnNormalize, bnStats, tensor } from '../reference/ops.ts';
 import { randomArray, relErr, run } from './helpers.ts';
@@ -34,7 +34,7 @@ async function normOut(kind: 'bn' | 'cbn', training: boolean) {
   const ctx = ctxFor(training);
   const x = input('x', 'float32', ['N', C, H, W]);
   const aux = input('aux', 'float32', ['N', D]);
-  const y = (kind === 'cbn' ? conditionalBatchNorm(ctx, 'n', x, aux, 7) : batchNorm(ctx, 'n', x)).named('y');
+  const y = scoped('n', () => (kind === 'cbn' ? conditionalBatchNorm(ctx, x, aux, 7) : batchNorm(ctx, x))).named('y');
   const set = (name: string, data: Float32Array) => (ctx.params.values.get(name)!.data as Float32Array).set(data);
   set('n.gamma', gammaData);
   set('n.beta', betaData);
@@ -71,7 +71,7 @@ for (const training of [false, true]) {
 test('training-mode BN reports running statistics updated with momentum and unbiased variance', async () => {
   const ctx = ctxFor(true);
   const x = input('x', 'float32', ['N', C, H, W]);
-  batchNorm(ctx, 'n', x);
+  scoped('n', () => batchNorm(ctx, x));
   const [[rm, newMean], [rv, newVar]] = [...ctx.statUpdates];
   assert.is(rm.name, 'n.running_mean');
   assert.is(rv.name, 'n.running_var');
@@ -93,7 +93,7 @@ test('attribute cross layers match the float64 reference; zero-initialised they 
     for (const zero of [true, false]) {
       const ctx = ctxFor(true);
       const aux = input('aux', 'float32', ['N', D]);
-      const y = attributeCross(ctx, aux, layers, cols).named('y');
+      const y = scoped('aux', () => attributeCross(ctx, aux, layers, cols)).named('y');
       const data = (name: string) => ctx.params.values.get(name)!.data as Float32Array;
       if (!zero) [...ctx.params.values.keys()].forEach((name, k) => data(name).set(randomArray(data(name).length, 10 + k)));
       const out = await run({ name: 't', inputs: [aux], outputs: [y] }, { aux: new ort.Tensor('float32', auxData, [N, D]) });

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import * as ort from 'onnxruntime-node';
 import type { ModelConfig } from '../../graph/models/config.ts';
 import { rng } from '../../runtime/random.ts';
-import { serialize } from '../../graph/serialize.ts';
+import { serialize } from '../../graph/core/serialize.ts';
 import { gradName, trainingModel } from '../../graph/training/graphs.ts';
 import { DEFAULT_OPTIMIZER } from '../../graph/training/optimizers.ts';
 import { referenceForward } from '../reference/m2fn.ts';

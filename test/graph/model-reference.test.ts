@@ -1,7 +1,7 @@
 // The ONNX graphs compute the model of docs/model.md: ORT output vs the float64 reference.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { inferenceSpec } from '../../graph/export.ts';
+import { inferenceSpec } from '../../graph/export/inference.ts';
 import { buildModel } from '../../graph/models/m2fn.ts';
 import { referenceForward } from '../reference/m2fn.ts';
 import { modelFeeds, paramMap, randomizeParams, referenceConfig, relErr, run, smallConfig } from './helpers.ts';

@@ -10,7 +10,7 @@ import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { writeInference } from '../../graph/export.ts';
+import { writeInference } from '../../graph/export/inference.ts';
 import { buildModel } from '../../graph/models/m2fn.ts';
 import { rng } from '../../runtime/random.ts';
 import { validateCard } from '../../runtime/card-validate.ts';

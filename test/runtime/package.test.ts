@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { writeInference } from '../../graph/export.ts';
+import { writeInference } from '../../graph/export/inference.ts';
 import { buildModel } from '../../graph/models/m2fn.ts';
 import { load } from '../../runtime/node.ts';
 import { ctrOf } from '../../runtime/results.ts';

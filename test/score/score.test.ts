@@ -7,7 +7,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { writeInference } from '../../graph/export.ts';
+import { writeInference } from '../../graph/export/inference.ts';
 import { buildModel } from '../../graph/models/m2fn.ts';
 import { dominantColour } from '../../runtime/extract/dominant-colour.ts';
 import { createOcr } from '../../runtime/extract/ocr.ts';

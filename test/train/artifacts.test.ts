@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as ort from 'onnxruntime-node';
-import { readOnnx } from '../../graph/serialize.ts';
+import { readOnnx } from '../../graph/core/serialize.ts';
 import { readCheckpoint } from '../../tools/train/checkpoint.ts';
 import { onnxCheck, randomArray, tmp } from '../graph/helpers.ts';
 
@@ -24,10 +24,14 @@ for (const model of ['m2fn', 'image-only', 'concat', 'nima']) {
     const inference = readOnnx(join(out, 'inference.onnx'));
     const training = readOnnx(join(out, 'training_model.onnx'));
     const manifest = JSON.parse(readFileSync(join(out, 'artifacts.json'), 'utf8'));
-    const params = [...inference.initializers.keys()].filter((k) => !k.startsWith('const_'));
+    // Constants are named after what they are, so parameters are told from them by the manifest:
+    // each is an inference initializer that training_model takes as an input, and nothing else is.
     const inputs = training.inputs.map((i) => i.name);
-    for (const p of params) assert.ok(inputs.includes(p), `training_model takes ${p}`);
-    assert.equal(training.initializers.size, [...training.initializers.keys()].filter((k) => k.startsWith('const_')).length, 'no parameter is baked in');
+    const params = [...inference.initializers.keys()].filter((k) => inputs.includes(k));
+    for (const p of [...manifest.trainable, ...manifest.statistics]) {
+      assert.ok(inference.initializers.has(p) && inputs.includes(p), `inference.onnx holds ${p} and training_model takes it`);
+      assert.not.ok(training.initializers.has(p), `${p} is not baked into training_model`);
+    }
     const outputs = training.outputs.map((o) => o.name);
     assert.is(outputs[0], 'loss');
     assert.equal(new Set(outputs.filter((o) => o.endsWith('_grad'))), new Set(manifest.trainable.map((p: string) => `${p}_grad`)));

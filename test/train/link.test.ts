@@ -1,7 +1,7 @@
 // link logit: the head regresses the CTR's log-odds and the exported model outputs sigmoid(head).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { inferenceSpec } from '../../graph/export.ts';
+import { inferenceSpec } from '../../graph/export/inference.ts';
 import { validateConfig } from '../../graph/models/config.ts';
 import { buildModel } from '../../graph/models/m2fn.ts';
 import type { DatasetJson, DatasetRow, LoadedSplit } from '../../tools/data/manifest.ts';

@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as ort from 'onnxruntime-node';
-import { input } from '../../graph/ir.ts';
+import { input } from '../../graph/core/ir.ts';
 import { buildLoss, type LossKind } from '../../graph/training/losses.ts';
 import { buildOptimizer, DEFAULT_OPTIMIZER, type OptimizerConfig } from '../../graph/training/optimizers.ts';
 import { randomArray, run } from '../graph/helpers.ts';

@@ -4,7 +4,7 @@ import { copyFileSync, cpSync, existsSync, readFileSync, statSync, symlinkSync, 
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readOnnx } from '../../graph/serialize.ts';
+import { readOnnx } from '../../graph/core/serialize.ts';
 import { readManifest } from '../../tools/data/manifest.ts';
 import { pearson, spearman } from '../../tools/metrics/metrics.ts';
 import { evaluateModel } from '../../tools/eval/score-model.ts';

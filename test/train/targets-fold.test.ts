@@ -1,7 +1,7 @@
 // --standardize-targets: the head trained on z-scored targets is exported in CTR units.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { inferenceSpec } from '../../graph/export.ts';
+import { inferenceSpec } from '../../graph/export/inference.ts';
 import { buildModel } from '../../graph/models/m2fn.ts';
 import { foldTargetScaling } from '../../tools/train/data.ts';
 import { modelFeeds, run, smallConfig } from '../graph/helpers.ts';

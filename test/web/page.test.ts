@@ -10,7 +10,7 @@ import { chromium } from 'playwright-core';
 import sharp from 'sharp';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { writeInference } from '../../graph/export.ts';
+import { writeInference } from '../../graph/export/inference.ts';
 import { buildModel } from '../../graph/models/m2fn.ts';
 import { load } from '../../runtime/node.ts';
 import { ctrOf } from '../../runtime/results.ts';

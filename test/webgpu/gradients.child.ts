@@ -3,7 +3,7 @@
 // at a small size. Prints one JSON line: model → output → Diff.
 import * as ort from 'onnxruntime-node';
 import type { ModelKind } from '../../graph/models/config.ts';
-import { serialize } from '../../graph/serialize.ts';
+import { serialize } from '../../graph/core/serialize.ts';
 import { trainingModel, type TrainingSetup } from '../../graph/training/graphs.ts';
 import { DEFAULT_OPTIMIZER } from '../../graph/training/optimizers.ts';
 import { batchFeeds, randomizeParams, smallConfig } from '../graph/helpers.ts';

@@ -2,13 +2,13 @@
 // to run on the WebGPU provider and the CPU provider (test/webgpu/ops.test.ts). Raw cases pin
 // one op form; rule cases take the gradient rules themselves (ep 'webgpu') on a one-op forward.
 // Two cases are known provider faults: they must keep being caught, and say when ORT fixes them.
-import { gradients } from '../../graph/autodiff.ts';
-import { constF32, constI64, input, type Value } from '../../graph/ir.ts';
+import { gradients } from '../../graph/autodiff/gradients.ts';
+import { constF32, constI64, input, type Value } from '../../graph/core/ir.ts';
 import { abs, add, cast, equal, min, mul, neg, pow, reciprocal, relu, sigmoid, sqrt, tanh } from '../../graph/ops/elementwise.ts';
 import { conv, gemm, logSoftmax, matmul, maxPool, softmax, type ConvOpts } from '../../graph/ops/nn.ts';
-import { apply1 } from '../../graph/ops/registry.ts';
+import { apply1 } from '../../graph/core/builder.ts';
 import { concat, flatten, gather, reduceMean, reduceSum, shapeOf, slice, transpose } from '../../graph/ops/tensor.ts';
-import type { GraphSpec } from '../../graph/serialize.ts';
+import type { GraphSpec } from '../../graph/core/serialize.ts';
 
 export interface OpCase {
   name: string;

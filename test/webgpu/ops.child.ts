@@ -1,6 +1,6 @@
 // SwiftShader child of ops.test.ts: every OP_CASES graph on both providers; prints one JSON line.
 import * as ort from 'onnxruntime-node';
-import { serialize } from '../../graph/serialize.ts';
+import { serialize } from '../../graph/core/serialize.ts';
 import { randomArray } from '../graph/helpers.ts';
 import { compareProviders, type Diff } from './compare.ts';
 import { isMain } from './harness.ts';

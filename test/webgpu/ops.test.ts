@@ -3,7 +3,7 @@
 // graphs contain. The known ORT fault must still be caught — the check that this test can fail.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { topoSort } from '../../graph/ir.ts';
+import { topoSort } from '../../graph/core/ir.ts';
 import type { ModelKind } from '../../graph/models/config.ts';
 import { trainStep, trainingModel } from '../../graph/training/graphs.ts';
 import { DEFAULT_OPTIMIZER } from '../../graph/training/optimizers.ts';

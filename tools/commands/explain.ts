@@ -1,5 +1,5 @@
 // m2fn explain: why a model scores one creative as it does — PNG overlays of the spatial attention
-// and of one Grad-CAM map per VGG stage (graph/explain.ts), and a panel of all of them.
+// and of one Grad-CAM map per VGG stage (graph/export/explain.ts), and a panel of all of them.
 import type { CommandModule } from 'yargs';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync
 import { dirname, join, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { AuxSchema } from '../../runtime/schema.ts';
-import { IMAGENET_MEAN } from '../../graph/export.ts';
+import { IMAGENET_MEAN } from '../../graph/export/inference.ts';
 import { readDatasetJson, readManifest, toJsonl, writeDatasetJson, type DatasetRow, type SplitName } from '../data/manifest.ts';
 
 export interface DeriveOptions {

@@ -3,9 +3,9 @@
 // with its card, an initial checkpoint and artifacts.json naming every graph's inputs and outputs.
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { writeInference, writeModel, type Written } from '../../graph/export.ts';
+import { writeInference, writeModel, type Written } from '../../graph/export/inference.ts';
 import type { BuiltModel } from '../../graph/models/m2fn.ts';
-import type { GraphSpec } from '../../graph/serialize.ts';
+import type { GraphSpec } from '../../graph/core/serialize.ts';
 import { writeFileAtomic } from '../../runtime/atomic-write.ts';
 import { evalModel, optimizerModel, trainingModel, trainStep, type TrainingSetup } from '../../graph/training/graphs.ts';
 import { stateNames } from '../../graph/training/optimizers.ts';

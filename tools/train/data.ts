@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { configAuxDim, type Link, type ModelConfig } from '../../graph/models/config.ts';
 import type { BuiltModel } from '../../graph/models/m2fn.ts';
+import { headOutput } from '../../graph/models/modules.ts';
 import { encodeAttributesBatch } from '../../runtime/attributes.ts';
 import type { TextEncoder } from '../../runtime/text.ts';
 import type { DatasetRow, LoadedSplit } from '../data/manifest.ts';
@@ -234,8 +235,9 @@ export class Batcher {
 /** ŷ = scale · (W v + b) + shift = (scale · W) v + (scale · b + shift): the exported head outputs the target's units. */
 export function foldTargetScaling(model: BuiltModel, spec: Pick<TargetSpec, 'shift' | 'scale'>): void {
   if (spec.scale === 1 && spec.shift === 0) return;
-  const w = model.params.values.get('head.out.weight')!.data as Float32Array;
-  const b = model.params.values.get('head.out.bias')!.data as Float32Array;
+  const out = headOutput(model.params);
+  const w = out.weight.data as Float32Array;
+  const b = out.bias.data as Float32Array;
   w.forEach((v, i) => (w[i] = v * spec.scale));
   b.forEach((v, i) => (b[i] = v * spec.scale + spec.shift));
 }

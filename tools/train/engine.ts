@@ -8,10 +8,10 @@
 //   tensor, which aborts the process (ARCHITECTURE.md §4).
 // `lastStep` reports the bytes each step moved host↔device, read from the tensors' locations.
 import * as ort from 'onnxruntime-node';
-import { input, type Value } from '../../graph/ir.ts';
+import { input, type Value } from '../../graph/core/ir.ts';
 import { identity } from '../../graph/ops/elementwise.ts';
-import { serialize, type GraphSpec } from '../../graph/serialize.ts';
-import { evalModel, gradName, newName, optimizerModel, trainingModel, trainStep, type TrainingSetup } from '../../graph/training/graphs.ts';
+import { serialize, type GraphSpec } from '../../graph/core/serialize.ts';
+import { evalModel, gradName, newName, optimizerModel, trainingModel, trainStep, updatedTensor, type TrainingSetup } from '../../graph/training/graphs.ts';
 import { openSession, type ExecutionProvider } from '../../runtime/execution.ts';
 
 export type StepMode = 'fused' | 'split';
@@ -110,7 +110,7 @@ export class TrainEngine {
       // Resident engines keep no second host buffer: the device holds the values.
       slots.set(v.name!, { name: v.name!, shape, cur, next: resident ? cur : new Float32Array(size), dev: resident ? new ort.Tensor('float32', cur, shape) : null });
     }
-    const updated = fused.outputs.slice(1).map((v) => v.name!.replace(/_new$/, ''));
+    const updated = fused.outputs.slice(1).map((v) => updatedTensor(v.name!));
     const states = new Set(fused.states.map((v) => v.name!));
     const evalSpec = evalModel(o.setup);
     const evaluator = await open(evalSpec, 'eval_model', 'all');

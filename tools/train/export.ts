@@ -3,8 +3,8 @@
 // (the last epoch's without validation) — with `ema`, the weight average as it was then — with
 // the target scaling folded into its last layer.
 import { existsSync } from 'node:fs';
-import { writeInference } from '../../graph/export.ts';
-import { writeExplain } from '../../graph/explain.ts';
+import { writeExplain } from '../../graph/export/explain.ts';
+import { writeInference } from '../../graph/export/inference.ts';
 import { buildModel } from '../../graph/models/m2fn.ts';
 import { writeFileAtomic } from '../../runtime/atomic-write.ts';
 import { HashingTextEncoder } from '../../runtime/hashing-text-encoder.ts';

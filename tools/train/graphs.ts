@@ -2,6 +2,7 @@
 // frozen for the first `freezeBackboneEpochs`, then all trainable), what a batch must feed them,
 // and the check that a checkpoint being resumed fits the phase it was written in — before any
 // data is decoded.
+import { isBackboneParam } from '../../graph/models/modules.ts';
 import { trainStep, type TrainingSetup } from '../../graph/training/graphs.ts';
 import { assertCompatible } from './checkpoint.ts';
 import type { OpenedRun } from './open-run.ts';
@@ -24,7 +25,7 @@ export function buildGraphs(o: TrainOptions, run: OpenedRun): TrainGraphs {
     loss: o.loss,
     optimizer: o.optimizer,
     ep: o.ep === 'webgpu' ? 'webgpu' : 'cpu',
-    frozen: frozenBackbone ? (name) => name.startsWith('vgg.') : undefined,
+    frozen: frozenBackbone ? isBackboneParam : undefined,
   });
   const step = trainStep(setupFor(false));
   if (run.resumed) {

@@ -6,7 +6,7 @@
 import type * as ort from 'onnxruntime-node';
 import type { ModelConfig } from '../../graph/models/config.ts';
 import { buildModel } from '../../graph/models/m2fn.ts';
-import { serialize } from '../../graph/serialize.ts';
+import { serialize } from '../../graph/core/serialize.ts';
 import { openSession } from '../../runtime/execution.ts';
 
 export interface StageReport {

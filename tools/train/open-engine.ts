@@ -2,7 +2,7 @@
 // checkpoint or fresh (optionally pretrained) weights, in the phase the run is in, with the
 // weight average (`ema`) beside it. `RunEngine` is what the epochs drive: it steps, evaluates,
 // switches phase when the backbone is unfrozen, and snapshots everything a checkpoint holds.
-import { importPretrained } from '../../graph/pretrained.ts';
+import { importPretrained } from '../../graph/export/pretrained.ts';
 import type { Checkpoint } from './checkpoint.ts';
 import { WeightAverage } from './ema.ts';
 import { TrainEngine, type Batch } from './engine.ts';

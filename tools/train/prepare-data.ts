@@ -1,7 +1,7 @@
 // Stage 3 of a training run (train.ts): manifests read and split, targets fitted, attributes
 // encoded, images decoded once into the cache, and the batchers that feed the graphs from them.
 import { join, resolve } from 'node:path';
-import { preprocessingFor } from '../../graph/export.ts';
+import { preprocessingFor } from '../../graph/export/inference.ts';
 import { FieldError } from '../../runtime/errors.ts';
 import { HashingTextEncoder } from '../../runtime/hashing-text-encoder.ts';
 import { loadManifest, loadManifestFile, type LoadedSplit } from '../data/manifest.ts';

@@ -2,9 +2,9 @@
 // loader or adapter makes the provider print native warnings on stderr and fail session creation;
 // asking first turns that into one clear error before any graph is built or file written.
 import { spawnSync } from 'node:child_process';
-import { input } from '../../graph/ir.ts';
+import { input } from '../../graph/core/ir.ts';
 import { relu } from '../../graph/ops/elementwise.ts';
-import { serialize } from '../../graph/serialize.ts';
+import { serialize } from '../../graph/core/serialize.ts';
 import { providerHint, shortReason, type ExecutionProvider } from '../../runtime/execution.ts';
 import { notUsableMessage } from '../../runtime/provider-fallback.ts';
 

@@ -5,14 +5,14 @@
 // float64 JavaScript (the same affine + ReLU maps), so `predict` is synchronous like the other
 // baselines'.
 import * as ort from 'onnxruntime-node';
-import { gradients } from '../../../graph/autodiff.ts';
-import { input, type Value } from '../../../graph/ir.ts';
+import { gradients } from '../../../graph/autodiff/gradients.ts';
+import { input, type Value } from '../../../graph/core/ir.ts';
 import type { LayerCtx } from '../../../graph/layers/context.ts';
 import { linear } from '../../../graph/layers/dense.ts';
 import { relu } from '../../../graph/ops/index.ts';
-import { ParamStore } from '../../../graph/params.ts';
+import { ParamStore } from '../../../graph/core/params.ts';
 import { permutation, rng, shuffle } from '../../../runtime/random.ts';
-import { serialize, type GraphSpec } from '../../../graph/serialize.ts';
+import { serialize, type GraphSpec } from '../../../graph/core/serialize.ts';
 import { buildLoss } from '../../../graph/training/losses.ts';
 import { buildOptimizer, DEFAULT_OPTIMIZER, type OptimizerConfig } from '../../../graph/training/optimizers.ts';
 import { checkFitArgs, checkPredictArgs, type Regressor } from './types.ts';

@@ -2,12 +2,13 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CARD_FORMAT, type ModelCard, type Preprocessing } from '../runtime/card.ts';
-import type { Value } from './ir.ts';
-import { configAuxDim, type ModelConfig } from './models/config.ts';
-import type { BuiltModel } from './models/m2fn.ts';
-import { writeFileAtomic } from '../runtime/atomic-write.ts';
-import { IR_VERSION, OPSET, serialize, type GraphSpec } from './serialize.ts';
+import { CARD_FORMAT, type ModelCard, type Preprocessing } from '../../runtime/card.ts';
+import { writeFileAtomic } from '../../runtime/atomic-write.ts';
+import type { Value } from '../core/ir.ts';
+import { configAuxDim, type ModelConfig } from '../models/config.ts';
+import type { BuiltModel } from '../models/m2fn.ts';
+import { moduleOf } from '../models/modules.ts';
+import { IR_VERSION, OPSET, serialize, type GraphSpec } from '../core/serialize.ts';
 
 export const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
 export const IMAGENET_STD: [number, number, number] = [0.229, 0.224, 0.225];
@@ -31,11 +32,6 @@ export function inferenceOutputs(m: BuiltModel, opts: { attention?: boolean } = 
 /** The inference graph: image (+ aux) → ctr or dist (+ attention weights when asked). */
 export function inferenceSpec(m: BuiltModel, opts: { attention?: boolean } = {}): GraphSpec {
   return { name: `${m.config.model}_inference`, inputs: m.aux ? [m.image, m.aux] : [m.image], outputs: inferenceOutputs(m, opts) };
-}
-
-/** Module of a parameter, from its name: vgg, cbn, att, fuse, head. */
-export function moduleOf(name: string): string {
-  return name.startsWith('cbn') ? 'cbn' : name.slice(0, name.indexOf('.'));
 }
 
 export function parameterCounts(m: BuiltModel): { total: number; byModule: Record<string, number> } {

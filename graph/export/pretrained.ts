@@ -1,10 +1,10 @@
 // Pretrained backbone import: copy the 3×3 conv weights of an existing ONNX model (such as the
 // ONNX model zoo's VGG19) into a built model, conv by conv in graph order.
-import { FieldError } from '../runtime/errors.ts';
-import type { Value } from './ir.ts';
-import { fmt } from './shape.ts';
-import { readOnnx } from './serialize.ts';
-import type { BuiltModel } from './models/m2fn.ts';
+import { FieldError } from '../../runtime/errors.ts';
+import { fmt } from '../core/shape.ts';
+import { readOnnx } from '../core/serialize.ts';
+import type { BuiltModel } from '../models/m2fn.ts';
+import { backboneConvs } from '../models/modules.ts';
 
 export interface ImportReport {
   source: string;
@@ -13,27 +13,18 @@ export interface ImportReport {
   unusedSourceConvs: number;
 }
 
-/** Our backbone's convs in order, as [weight, bias] pairs. */
-function backboneConvs(m: BuiltModel): [Value, Value][] {
-  const out: [Value, Value][] = [];
-  for (const [name, v] of m.params.values) {
-    if (name.startsWith('vgg.conv') && name.endsWith('.weight')) out.push([v, m.params.values.get(name.replace(/weight$/, 'bias'))!]);
-  }
-  return out;
-}
-
 export function importPretrained(m: BuiltModel, path: string): ImportReport {
   const src = readOnnx(path);
   const convs = src.nodes
     .filter((n) => n.op === 'Conv')
     .map((n) => ({ node: n, w: src.initializers.get(n.inputs[1]), b: n.inputs[2] ? src.initializers.get(n.inputs[2]) : undefined }))
     .filter((c) => c.w && c.w.dims.length === 4 && c.w.dims[2] === 3 && c.w.dims[3] === 3);
-  const ours = backboneConvs(m);
+  const ours = backboneConvs(m.config, m.params);
   if (convs.length < ours.length) {
     throw new FieldError('pretrained', `${path}: has ${convs.length} 3×3 convolutions with constant weights; the ${m.config.backbone} backbone needs ${ours.length}`);
   }
   const mapped: ImportReport['mapped'] = [];
-  ours.forEach(([w, b], k) => {
+  ours.forEach(({ weight: w, bias: b }, k) => {
     const s = convs[k];
     const want = w.shape as number[];
     if (s.w!.dtype !== 'float32') throw new FieldError('pretrained', `${path}: conv ${s.node.name || k} weight ${s.w!.name} is ${s.w!.dtype}, not float32`);

@@ -13,13 +13,13 @@
 // mean Σ_k p_nk v_k over its bucket values. At inference every sample is independent (batch norm
 // uses running statistics), so ∂(Σ_n y_n)/∂A_n = ∂y_n/∂A_n: one gradient of the batch sum gives
 // every image's maps.
-import { gradients } from './autodiff.ts';
-import { constF32, type Value } from './ir.ts';
-import type { BuiltModel } from './models/m2fn.ts';
-import { matmul, mul, reduceMean, reduceSum, relu, scoped } from './ops/index.ts';
-import { inferenceOutputs, modelCard, writeModel, type CardExtras, type Written } from './export.ts';
-import type { ExplainSpec } from '../runtime/card.ts';
-import type { GraphSpec } from './serialize.ts';
+import { gradients } from '../autodiff/gradients.ts';
+import { constF32, type Value } from '../core/ir.ts';
+import type { BuiltModel } from '../models/m2fn.ts';
+import { matmul, mul, reduceMean, reduceSum, relu, scoped } from '../ops/index.ts';
+import { inferenceOutputs, modelCard, writeModel, type CardExtras, type Written } from './inference.ts';
+import type { ExplainSpec } from '../../runtime/card.ts';
+import type { GraphSpec } from '../core/serialize.ts';
 
 export const gradcamName = (stage: number) => `gradcam${stage}`;
 

@@ -64,19 +64,39 @@ export function param(name: string, shape: number[], data: Float32Array): Value 
   return new Value('param', 'float32', shape, name, null, data);
 }
 
-let constCounter = 0;
-/** Constants get provisional names; the serialiser renames them deterministically. */
-export function constant(dtype: DType, shape: number[], data: TensorData): Value {
-  return new Value('const', dtype, shape, `const_${constCounter++}`, null, data);
+const SHORT: Record<DType, string> = { float32: 'f32', int64: 'i64', int32: 'i32', bool: 'bool' };
+/** Constants with at most this many elements are named by their values, larger ones by their dims. */
+const NAMED_BY_VALUE = 8;
+
+/** The shortest decimal that reads back as the same float32 (0.1, not 0.10000000149). */
+function shortFloat(v: number): string {
+  for (let p = 1; p < 9; p++) if (Math.fround(Number(v.toPrecision(p))) === v) return String(Number(v.toPrecision(p)));
+  return String(v);
 }
 
-export function constI64(values: number[], shape: number[] = [values.length]): Value {
-  return constant('int64', shape, BigInt64Array.from(values, (v) => BigInt(v)));
+/**
+ * What a constant is: its role when given (`axes`, `shape`, `pick`) or else its dtype, then its
+ * values when small (`i64_[0,2,3]`, `f32_0.5`, `axes_[2,3]`) or its dims when not (`f32_10x10`).
+ * The serialiser prefixes the scope of its first use and makes the names unique within a graph.
+ */
+export function constantName(dtype: DType, shape: number[], data: TensorData, role?: string): string {
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (n > NAMED_BY_VALUE) return role ?? `${SHORT[dtype]}_${shape.join('x')}`;
+  const values = Array.from(data as ArrayLike<number | bigint>, (v) => (typeof v === 'bigint' ? String(v) : dtype === 'float32' ? shortFloat(v) : String(v)));
+  return `${role ?? SHORT[dtype]}_${shape.length ? `[${values.join(',')}]` : values[0]}`;
 }
 
-export function constF32(values: number[] | number, shape?: number[]): Value {
+export function constant(dtype: DType, shape: number[], data: TensorData, role?: string): Value {
+  return new Value('const', dtype, shape, constantName(dtype, shape, data, role), null, data);
+}
+
+export function constI64(values: number[], shape: number[] = [values.length], role?: string): Value {
+  return constant('int64', shape, BigInt64Array.from(values, (v) => BigInt(v)), role);
+}
+
+export function constF32(values: number[] | number, shape?: number[], role?: string): Value {
   const arr = typeof values === 'number' ? [values] : values;
-  return constant('float32', shape ?? (typeof values === 'number' ? [] : [arr.length]), Float32Array.from(arr));
+  return constant('float32', shape ?? (typeof values === 'number' ? [] : [arr.length]), Float32Array.from(arr), role);
 }
 
 /** Nodes reachable from `outputs`, producers before consumers, in a deterministic order. */

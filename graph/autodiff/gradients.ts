@@ -1,8 +1,9 @@
 // Reverse-mode autodiff over the IR: walks the nodes from the loss back, asking each op's
 // gradient rule (ops/*.ts) for its inputs' gradients, and sums gradients where a value fans out.
-import { constF32, topoSort, type Value } from './ir.ts';
-import { add } from './ops/elementwise.ts';
-import { rule, scoped, type GradCtx } from './ops/registry.ts';
+import { constF32, topoSort, type Value } from '../core/ir.ts';
+import { add } from '../ops/elementwise.ts';
+import { activeBuilder, scoped } from '../core/builder.ts';
+import { rule, type GradCtx } from '../core/registry.ts';
 
 export interface GradOptions {
   ep?: GradCtx['ep'];
@@ -34,8 +35,8 @@ export function gradients(loss: Value, wrt: Value[], opts: GradOptions = {}): Ma
     if (r.nondifferentiable || !node.inputs.some((v) => v && needs.has(v))) continue;
     const dy = node.outputs.map(total);
     if (dy.every((d) => d === null)) continue;
-    if (!r.grad) throw new Error(`no gradient rule for ${node.op}${node.scope ? ` in ${node.scope}` : ''}`);
-    const grad = r.grad;
+    const grad = activeBuilder().gradRule(node.op);
+    if (!grad) throw new Error(`no gradient rule for ${node.op}${node.scope ? ` in ${node.scope}` : ''}`);
     const dx = scoped(`grad${node.scope ? `/${node.scope}` : ''}`, () =>
       grad({ node, x: node.inputs, y: node.outputs, dy, wants: (k) => !!node.inputs[k] && needs.has(node.inputs[k]!), ep: opts.ep ?? 'cpu' }),
     );

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import onnxProto from 'onnx-proto';
 import { DTYPE_OF_ONNX, ONNX_DTYPE, type DType, type TensorData } from './dtype.ts';
 import { leaves, topoSort, type Node, type Value } from './ir.ts';
-import { rule } from './ops/registry.ts';
+import { rule } from './registry.ts';
 
 const { onnx } = onnxProto;
 
@@ -81,8 +81,18 @@ export function toModelProto(spec: GraphSpec) {
     if (v.kind === 'input' && !spec.inputs.includes(v)) throw new Error(`${spec.name}: input "${v.name}" is used but not declared`);
     if (v.kind === 'param') claim(v, v.name!);
   }
-  let constIndex = 0;
-  for (const v of all) if (v.kind === 'const') claim(v, `const_${constIndex++}`);
+  // A constant is named after what it is (ir.ts constantName) in the scope of its first use;
+  // a second constant of the same name in that scope gets "#2", and so on, in order of first use.
+  const firstUse = new Map<Value, string>();
+  for (const n of nodes) for (const v of n.inputs) if (v?.kind === 'const' && !firstUse.has(v)) firstUse.set(v, n.scope);
+  for (const v of all) {
+    if (v.kind !== 'const') continue;
+    const scope = firstUse.get(v);
+    const name = scope ? `${scope}/${v.name}` : v.name!;
+    let unique = name;
+    for (let k = 2; taken.has(unique); k++) unique = `${name}#${k}`;
+    claim(v, unique);
+  }
 
   const used = new Set<Value>(spec.outputs);
   for (const n of nodes) for (const v of n.inputs) if (v) used.add(v);

@@ -1,6 +1,6 @@
 // Parameters are created here, by name, with seeded initialisation, so a config and a seed always
 // give the same weights.
-import { rng } from '../runtime/random.ts';
+import { rng } from '../../runtime/random.ts';
 import { param, type Value } from './ir.ts';
 
 export type Init =
