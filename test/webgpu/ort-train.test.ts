@@ -75,12 +75,18 @@ test('--ep webgpu trains, validates and exports what --ep cpu does', async () =>
   assert.ok(worst > 0, 'the two runs are not separate (identical predictions)');
 });
 
-test('SIGKILL mid-epoch on webgpu, then --resume: ends where the uninterrupted webgpu run ends', async () => {
-  const killed = tmp('gpu-killed');
-  const child = spawnOnSwiftShader(['bin/ort-train.js', ...ARGS, '--out', killed, '--ep', 'webgpu', '--epochs', '2']);
+/** A 2-epoch webgpu run into a fresh directory, sent `signal` once its first checkpoint exists. */
+async function signalAfterFirstCheckpoint(name: string, signal: NodeJS.Signals) {
+  const out = tmp(name);
+  const child = spawnOnSwiftShader(['bin/ort-train.js', ...ARGS, '--out', out, '--ep', 'webgpu', '--epochs', '2']);
   const done = finished(child);
-  await waitFor(join(killed, 'checkpoints', 'last.ckpt'), 300_000);
-  child.kill('SIGKILL');
+  await waitFor(join(out, 'checkpoints', 'last.ckpt'), 300_000);
+  child.kill(signal);
+  return { out, done };
+}
+
+test('SIGKILL mid-epoch on webgpu, then --resume: ends where the uninterrupted webgpu run ends', async () => {
+  const { out: killed, done } = await signalAfterFirstCheckpoint('gpu-killed', 'SIGKILL');
   await done;
   const atKill = readCheckpoint(join(killed, 'checkpoints', 'last.ckpt'));
   assert.ok(atKill.meta.step > 0 && atKill.meta.epoch < 2, `killed mid-run (checkpoint at step ${atKill.meta.step})`);
@@ -92,11 +98,7 @@ test('SIGKILL mid-epoch on webgpu, then --resume: ends where the uninterrupted w
 });
 
 test('SIGINT on webgpu: exits 130 after a checkpoint, releasing its sessions, and the checkpoint resumes', async () => {
-  const out = tmp('gpu-sigint');
-  const child = spawnOnSwiftShader(['bin/ort-train.js', ...ARGS, '--out', out, '--ep', 'webgpu', '--epochs', '2']);
-  const done = finished(child);
-  await waitFor(join(out, 'checkpoints', 'last.ckpt'), 300_000);
-  child.kill('SIGINT');
+  const { out, done } = await signalAfterFirstCheckpoint('gpu-sigint', 'SIGINT');
   const r = await done;
   assert.is(r.code, 130, `exit ${r.code} ${r.signal ?? ''}: ${r.stderr}`);
   assert.match(r.stderr, /interrupted by SIGINT; checkpoint written to .*last\.ckpt, continue with --resume/);
