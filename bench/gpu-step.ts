@@ -9,21 +9,15 @@
 import * as ort from 'onnxruntime-node';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { configAuxDim, defaultConfig, type ModelConfig } from '../graph/models/config.ts';
+import { configAuxDim } from '../graph/models/config.ts';
 import { DEFAULT_OPTIMIZER } from '../graph/training/optimizers.ts';
 import type { ExecutionProvider } from '../runtime/execution.ts';
 import { TrainEngine, type Batch } from '../tools/train/engine.ts';
 import { assertProviderUsable } from '../tools/train/probe-provider.ts';
 import { rng } from '../runtime/random.ts';
-import { BENCH_CONFIGS } from './configs.ts';
+import { GPU_PRESETS } from './gpu-presets.ts';
 
-const PRESETS: Record<string, { model: ModelConfig; batch: number }> = {
-  small112: { model: BENCH_CONFIGS[1].model, batch: BENCH_CONFIGS[1].batch },
-  paper224: { model: defaultConfig('m2fn'), batch: 2 },
-  /** 224² at a quarter of the width: the full resolution's long reductions at 1/16 of the cost. */
-  narrow224: { model: { ...defaultConfig('m2fn'), width: 0.25, headHidden: [256], cbnHidden: 64, attHidden: 128, fuseDim: 128 }, batch: 2 },
-  tiny: { model: { ...defaultConfig('m2fn'), size: 32, width: 0.125, backbone: 'vgg11', headHidden: [16], cbnHidden: 8, attHidden: 8, fuseDim: 8 }, batch: 4 },
-};
+const PRESETS = GPU_PRESETS;
 const argv = await yargs(hideBin(process.argv))
   .option('ep', { choices: ['webgpu', 'cuda'] as const, default: 'webgpu' as const })
   .option('preset', { choices: Object.keys(PRESETS), default: 'small112' })
