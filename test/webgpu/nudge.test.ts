@@ -1,6 +1,6 @@
-// The floor of the GPU step check (bench/gpu-step.ts) nudges every value by one unit in its last
-// place: each nonzero float32 must move to one of its two neighbours, zeros must stay, and the
-// directions must be drawn, not fixed.
+// bench/gpu-bisect.ts --against nudged (how far a rounding-sized change moves each tensor of a
+// training graph) moves every value by one unit in its last place: each nonzero float32 must land
+// on one of its two neighbours, zeros must stay, and the directions must be drawn, not fixed.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { oneUlp } from '../../bench/gpu-presets.ts';
