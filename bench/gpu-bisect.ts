@@ -1,12 +1,14 @@
-// npm run bench:gpu-bisect — where in a training graph the WebGPU provider starts to differ from
-// the CPU provider. Builds training_model lowered for --ep webgpu, makes every float tensor a
-// node produces a graph output (in chunks of at most --chunk-mb, each a run of its own), runs the
-// same graph with the same feeds on both providers, and reports per node the relative L2 of its
-// output next to the worst of its inputs'. The first node whose error jumps while its inputs agree
-// is the culprit: its op, attributes and input shapes are printed, and with --dump its CPU inputs
-// are written to out/ for a single-op repro. --repeat runs WebGPU twice (a race shows as a
-// difference between the two).
-//   VK_DRIVER_FILES=… nice -n 19 npx tsx bench/gpu-bisect.ts --preset narrow224 --batch 2
+// bench/gpu-bisect.ts — where in a training graph the WebGPU provider starts to differ from the
+// CPU provider. Builds training_model lowered for WebGPU, makes every float tensor a node produces
+// a graph output (in chunks of at most --chunk-mb, each a run of its own), runs the same graph
+// with the same feeds on both providers, and lists per node the relative L2 of its output next
+// to the worst of its inputs'. The first node whose error jumps while its inputs agree is where a
+// difference enters; kink flips (a ReLU active on one provider only, a max-pool gradient mask
+// that differs) are counted, since a rounding across a kink moves a gradient by a whole routed
+// element (docs/training.md, "WebGPU"). --dump writes a node's inputs and outputs under
+// out/bisect/ for bench/gpu-repro.ts; --repeat runs WebGPU twice (a race shows as a difference);
+// --against nudged compares with the CPU on one-ulp-nudged values instead (rounding's own reach).
+//   VK_DRIVER_FILES=… LD_LIBRARY_PATH=… nice -n 19 npx tsx bench/gpu-bisect.ts --preset narrow224
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import yargs from 'yargs';
@@ -54,7 +56,7 @@ const exposed = nodes.flatMap((n) => n.outputs.filter((v) => read.has(v) && v.dt
 const chunks: Value[][] = [[]];
 let used = 0;
 for (const v of exposed) {
-  if (used + bytes(v) > argv['chunk-mb'] * 2 ** 20 && chunks[chunks.length - 1].length) [chunks[chunks.length] , used] = [[], 0];
+  if (used + bytes(v) > argv['chunk-mb'] * 2 ** 20 && chunks[chunks.length - 1].length) [chunks[chunks.length], used] = [[], 0];
   chunks[chunks.length - 1].push(v);
   used += bytes(v);
 }
