@@ -131,9 +131,9 @@ export async function runEpochs(o: TrainOptions, run: OpenedRun, data: PreparedD
   return { log, bestEpoch, bestMetric, stoppedEarly, steps: state.step };
 }
 
-/** A run stopped by a signal after checkpointing; `ort-train --resume` continues it. */
+/** A run stopped by a signal after checkpointing; the same options with `resume` continue it. */
 export class Interrupted extends Error {
   constructor(readonly signal: NodeJS.Signals, checkpoint: string) {
-    super(`interrupted by ${signal}; checkpoint written to ${checkpoint}, continue with --resume`);
+    super(`interrupted by ${signal}; checkpoint written to ${checkpoint}, continue with \`resume\``);
   }
 }
