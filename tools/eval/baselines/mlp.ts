@@ -19,7 +19,7 @@ import { buildOptimizer, DEFAULT_OPTIMIZER, type OptimizerConfig } from '../../.
 import { newName } from '../../../graph/training/graphs.ts';
 import { TrainEngine, type Batch } from '../../train/engine.ts';
 import { epochBatches, epochOrder, stepEpoch, type LoopState } from '../../train/steps.ts';
-import { checkFitArgs, checkPredictArgs, type Regressor } from './types.ts';
+import { checkFitArgs, checkPredictArgs, targetScale, unitMeanWeights, type Regressor } from './types.ts';
 
 export interface MlpOptions {
   /** Hidden layer sizes (default [256, 64]). */
@@ -123,18 +123,9 @@ export async function fitMlp(X: Float32Array[], y: ArrayLike<number>, w?: ArrayL
   if (!(Number.isInteger(o.batchSize) && o.batchSize > 0)) throw new RangeError(`MLP: batchSize must be a positive integer, got ${o.batchSize}`);
   if (!(o.valFraction >= 0 && o.valFraction < 1)) throw new RangeError(`MLP: valFraction must be in [0, 1), got ${o.valFraction}`);
   const n = X.length;
-  let mean = 0;
-  for (let i = 0; i < n; i++) mean += y[i];
-  mean /= n;
-  let v = 0;
-  for (let i = 0; i < n; i++) v += (y[i] - mean) ** 2;
-  const std = Math.sqrt(v / n) || 1;
-  const weight = new Float32Array(n).fill(1);
-  if (w) {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += w[i];
-    for (let i = 0; i < n; i++) weight[i] = (w[i] * n) / s;
-  }
+  const { mean, std: spread } = targetScale(y);
+  const std = spread || 1;
+  const weight = Float32Array.from(unitMeanWeights(n, w));
 
   // Seeded hold-out of rows for picking the epoch.
   const perm = permutation(n, rng(o.seed ^ 0x6d6c70));
