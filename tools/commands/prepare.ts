@@ -1,30 +1,9 @@
 // m2fn prepare: impression log → dataset directory (manifest, rows, images, reports).
-import type { CommandModule } from 'yargs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { prepare, DEFAULT_PREPARE } from '../data/prepare.ts';
 import { stderrProgress } from '../progress.ts';
-
-interface Args {
-  world?: string;
-  log?: string[];
-  images?: string;
-  truth?: string;
-  out: string;
-  'min-impressions': number;
-  'merge-below': number;
-  'test-fraction': number;
-  seed: number;
-  size: number;
-  'bot-min-impressions': number;
-  'bot-min-ctr': number;
-  alpha: number;
-  'csv-delimiter'?: string;
-  'csv-quote': string;
-  'csv-escape': string;
-  threads?: number;
-  quiet: boolean;
-}
+import { defineCommand } from './command.ts';
 
 /** Fill log/images/truth from a synth output directory when --world is given. */
 export function worldInputs(a: { world?: string; log?: string[]; images?: string; truth?: string }): { logs: string[]; images: string; truth?: string } {
@@ -36,7 +15,7 @@ export function worldInputs(a: { world?: string; log?: string[]; images?: string
   return { logs, images, truth };
 }
 
-export const prepareCommand: CommandModule<object, Args> = {
+export const prepareCommand = defineCommand({
   command: 'prepare',
   describe: 'validate, aggregate and split an impression log into a dataset for ort-train',
   builder: (y) =>
@@ -74,4 +53,4 @@ export const prepareCommand: CommandModule<object, Args> = {
     const { selection, ...summary } = r.report;
     console.log(JSON.stringify({ ...summary, selected: selection.filter((s) => s.selected).map((s) => s.attribute), files: r.files.length }, null, 1));
   },
-};
+});

@@ -1,15 +1,13 @@
 // m2fn score: predicted CTRs for creatives × contexts with a trained model, without writing code.
 // The flags → scoreCreatives (tools/score/score.ts: inputs, extraction, scoring, the output file)
 // → progress bars on stderr and the creatives ranked by their mean predicted CTR on stdout.
-import type { CommandModule } from 'yargs';
 import type { ExecutionProvider } from '../../runtime/execution.ts';
 import { EXECUTION_PROVIDERS } from '../../runtime/execution.ts';
 import { scoreValue, type Score } from '../../runtime/results.ts';
 import type { Context, ScoreRow } from '../score/inputs.ts';
-import { scoreCreatives, type ScoreOptions } from '../score/score.ts';
+import { scoreCreatives } from '../score/score.ts';
 import { createProgress, type Progress } from '../progress.ts';
-
-type Args = Omit<ScoreOptions, 'batchSize' | 'onProgress'> & { 'batch-size': number; top: number; quiet: boolean };
+import { defineCommand } from './command.ts';
 
 /** Creatives ranked by their mean predicted value over the contexts, one column per context (up to 6). */
 export function rankedTable(rows: ScoreRow[], contexts: Context[], scores: Score[], top: number): string {
@@ -30,7 +28,7 @@ export function rankedTable(rows: ScoreRow[], contexts: Context[], scores: Score
   return lines.join('\n');
 }
 
-export const scoreCommand: CommandModule<object, Args> = {
+export const scoreCommand = defineCommand({
   command: 'score <creatives..>',
   describe: 'predicted CTR of creatives (images, folders, .txt lists, .csv/.jsonl tables) × contexts, to CSV or JSONL and a ranked table',
   builder: (y) =>
@@ -65,4 +63,4 @@ export const scoreCommand: CommandModule<object, Args> = {
     if (a.out !== undefined && !a.quiet) console.error(`wrote ${r.rows.length} scores (${r.creatives} creatives × ${r.contexts.length} contexts) to ${a.out}`);
     console.log(rankedTable(r.rows, r.contexts, r.scores, a.top));
   },
-};
+});
