@@ -9,6 +9,7 @@ import * as ort from 'onnxruntime-node';
 import { gradients } from '../../../graph/autodiff/gradients.ts';
 import { input, type Value } from '../../../graph/core/ir.ts';
 import type { LayerCtx } from '../../../graph/layers/context.ts';
+import { defaultConfig } from '../../../graph/models/config.ts';
 import { linear } from '../../../graph/layers/dense.ts';
 import { relu } from '../../../graph/ops/index.ts';
 import { ParamStore } from '../../../graph/core/params.ts';
@@ -72,7 +73,9 @@ interface Graphs {
 
 function buildGraphs(d: number, hidden: number[], opt: OptimizerConfig, seed: number): Graphs {
   const store = new ParamStore(seed);
-  const ctx: LayerCtx = { params: store, training: true, bnMomentum: 0.1, bnEps: 1e-5, statUpdates: new Map(), dropoutMasks: [] };
+  // No norm layers here; the context still carries the config's norm settings, not a copy of them.
+  const { bnMomentum, bnEps } = defaultConfig();
+  const ctx: LayerCtx = { params: store, training: true, bnMomentum, bnEps, statUpdates: new Map(), dropoutMasks: [] };
   const aux = input('aux', 'float32', ['N', d]);
   const layers: Graphs['layers'] = [];
   let h = aux;
