@@ -1,17 +1,14 @@
 // m2fn insights: CTR by age, hour, weekday, month, position and colour, as JSON and bar charts.
 import { prepare, DEFAULT_PREPARE } from '../data/prepare.ts';
 import { stderrProgress } from '../progress.ts';
-import { worldInputs } from './prepare.ts';
+import { withLogInputs, worldInputs } from './prepare.ts';
 import { defineCommand } from './command.ts';
 
 export const insightsCommand = defineCommand({
   command: 'insights',
   describe: 'ad-insights report of a log: CTR per level of age, hour, weekday, month, position, colour (JSON + PNG charts)',
   builder: (y) =>
-    y
-      .option('world', { type: 'string', describe: 'a synth output directory' })
-      .option('log', { type: 'string', array: true, describe: 'impression log(s), .parquet or .csv' })
-      .option('images', { type: 'string', describe: 'directory of the images the log names' })
+    withLogInputs(y)
       .option('out', { type: 'string', demandOption: true, describe: 'report directory' })
       .option('quiet', { type: 'boolean', default: false }),
   handler: async (a) => {

@@ -1,9 +1,17 @@
 // m2fn prepare: impression log → dataset directory (manifest, rows, images, reports).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Argv } from 'yargs';
 import { prepare, DEFAULT_PREPARE } from '../data/prepare.ts';
 import { stderrProgress } from '../progress.ts';
 import { defineCommand } from './command.ts';
+
+/** The log and its images, given directly or as a synth output directory (prepare and insights). */
+export const withLogInputs = <T>(y: Argv<T>) =>
+  y
+    .option('world', { type: 'string', describe: 'a synth output directory, in place of --log and --images (prepare also takes its truth.parquet)' })
+    .option('log', { type: 'string', array: true, describe: 'impression log(s), .parquet or .csv' })
+    .option('images', { type: 'string', describe: 'directory of the images the log names' });
 
 /** Fill log/images/truth from a synth output directory when --world is given. */
 export function worldInputs(a: { world?: string; log?: string[]; images?: string; truth?: string }): { logs: string[]; images: string; truth?: string } {
@@ -19,10 +27,7 @@ export const prepareCommand = defineCommand({
   command: 'prepare',
   describe: 'validate, aggregate and split an impression log into a dataset for ort-train',
   builder: (y) =>
-    y
-      .option('world', { type: 'string', describe: 'a synth output directory (sets --log, --images, --truth)' })
-      .option('log', { type: 'string', array: true, describe: 'impression log(s), .parquet or .csv' })
-      .option('images', { type: 'string', describe: 'directory of the images the log names' })
+    withLogInputs(y)
       .option('truth', { type: 'string', describe: 'synthetic truth.parquet to attach ground-truth CTR' })
       .option('out', { type: 'string', demandOption: true, describe: 'dataset directory to write' })
       .option('min-impressions', { type: 'number', default: DEFAULT_PREPARE.minImpressions, describe: 'keep instances with at least this many impressions (paper: 100 or 500)' })
