@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { openSession, type ExecutionProvider, type SessionOptions } from './execution.ts';
 import { describeImage, imageToTensor, type ImageInput } from './image-node.ts';
 import { readModelFiles } from './model-files.ts';
-import { checkSessionNames, pickTextEncoder, ScorerCore, type ScoreItemOf, type ScorerOf, type ScorerPlatform } from './scorer-common.ts';
+import { openScorer, pickTextEncoder, type ScoreItemOf, type ScorerOf, type ScorerPlatform } from './scorer-common.ts';
 import type { TextEncoder } from './text.ts';
 
 export interface LoadOptions extends SessionOptions {
@@ -26,14 +26,7 @@ export async function load(modelDir: string, opts: LoadOptions = {}): Promise<Sc
   const files = await readModelFiles(modelDir);
   const { card, onnxPath } = files;
   const encoder = pickTextEncoder(card, opts.textEncoder);
-  const opened = await openSession(files.onnx, onnxPath, opts);
-  try {
-    checkSessionNames(opened.session, card, onnxPath);
-  } catch (e) {
-    await opened.session.release();
-    throw e;
-  }
-  return new ScorerCore(card, opened.session, opened.ep, opened.fallbackFrom, encoder, NODE);
+  return openScorer(await openSession(files.onnx, onnxPath, opts), card, onnxPath, encoder, NODE);
 }
 
 /** The Node platform: images through sharp, tensors of onnxruntime-node, concurrency from the cores. */

@@ -7,6 +7,7 @@
 import { encodeAttributes, encodeAttributesBatch, type Attributes } from './attributes.ts';
 import type { ModelCard, Preprocessing } from './card.ts';
 import { M2fnInputError } from './errors.ts';
+import type { OpenedWith } from './provider-fallback.ts';
 import { HashingTextEncoder, HASHING_TEXT_ENCODER_ID } from './hashing-text-encoder.ts';
 import { checkIntegerOption, LIMITS } from './limits.ts';
 import { ctrOf, readScores, type Score } from './results.ts';
@@ -201,6 +202,20 @@ export interface ScorerOf<I, EP extends string> {
    * it is required before exit with webgpu: a live session there aborts the process.
    */
   close(): Promise<void>;
+}
+
+/**
+ * The scorer over a session just opened for `card` (by `load` and `loadWeb`): the session's input
+ * and output names are checked against the card first, and the session is released if they differ.
+ */
+export async function openScorer<I, EP extends string>(opened: OpenedWith<EP, ScorerSession>, card: ModelCard, label: string, encoder: TextEncoder | null, platform: ScorerPlatform<I>): Promise<ScorerCore<I, EP>> {
+  try {
+    checkSessionNames(opened.session, card, label);
+  } catch (e) {
+    await opened.session.release();
+    throw e;
+  }
+  return new ScorerCore(card, opened.session, opened.ep, opened.fallbackFrom, encoder, platform);
 }
 
 /**

@@ -7,7 +7,7 @@
 import * as ort from 'onnxruntime-web';
 import { checkIntegerOption, LIMITS } from './limits.ts';
 import { openWithFallback, type ProviderPlatform } from './provider-fallback.ts';
-import { checkSessionNames, pickTextEncoder, ScorerCore, type ScoreItemOf, type ScorerOf, type ScorerPlatform } from './scorer-common.ts';
+import { openScorer, pickTextEncoder, type ScoreItemOf, type ScorerOf, type ScorerPlatform } from './scorer-common.ts';
 import type { TextEncoder } from './text.ts';
 import { describeWebImage, imageToTensorWeb, type WebImageInput } from './web/image.ts';
 import { readWebModel, type WebModelSource } from './web/model-source.ts';
@@ -56,14 +56,7 @@ export async function loadWeb(source: WebModelSource, opts: WebLoadOptions = {})
   if (opts.wasmPaths !== undefined) ort.env.wasm.wasmPaths = opts.wasmPaths;
   if (opts.threads !== undefined) ort.env.wasm.numThreads = opts.threads;
   const create = (provider: WebExecutionProvider) => ort.InferenceSession.create(onnx, { executionProviders: [provider] });
-  const opened = await openWithFallback(WEB, create, modelLabel, ep, opts.fallback ?? true);
-  try {
-    checkSessionNames(opened.session, card, modelLabel);
-  } catch (e) {
-    await opened.session.release();
-    throw e;
-  }
-  return new ScorerCore(card, opened.session, opened.ep, opened.fallbackFrom, encoder, BROWSER);
+  return openScorer(await openWithFallback(WEB, create, modelLabel, ep, opts.fallback ?? true), card, modelLabel, encoder, BROWSER);
 }
 
 /** ORT-web wraps provider failures as "no available backend found. ERR: [webgpu] Error: …". */

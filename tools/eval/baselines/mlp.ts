@@ -10,7 +10,7 @@ import { gradients } from '../../../graph/autodiff/gradients.ts';
 import { input, type Value } from '../../../graph/core/ir.ts';
 import type { LayerCtx } from '../../../graph/layers/context.ts';
 import { defaultConfig } from '../../../graph/models/config.ts';
-import { linear } from '../../../graph/layers/dense.ts';
+import { denseParams, linear } from '../../../graph/layers/dense.ts';
 import { relu } from '../../../graph/ops/index.ts';
 import { ParamStore } from '../../../graph/core/params.ts';
 import { permutation, rng } from '../../../runtime/random.ts';
@@ -83,7 +83,8 @@ function buildGraphs(d: number, hidden: number[], opt: OptimizerConfig, seed: nu
   [...hidden, 1].forEach((size, i) => {
     const name = i < hidden.length ? `mlp.fc${i + 1}` : 'mlp.out';
     const y = linear(ctx, name, h, size);
-    layers.push({ w: `${name}.weight`, b: `${name}.bias`, in: width, out: size });
+    const { weight, bias } = denseParams(store, name);
+    layers.push({ w: weight.name!, b: bias.name!, in: width, out: size });
     h = i < hidden.length ? relu(y) : y;
     width = size;
   });
