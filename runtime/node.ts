@@ -3,13 +3,10 @@
 // shares with the browser (scorer-common.ts: attribute encoding, batching, the run, output reading).
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
-import type { ModelCard } from './card.ts';
-import type { Attributes } from './attributes.ts';
 import { openSession, type ExecutionProvider, type SessionOptions } from './execution.ts';
 import { describeImage, imageToTensor, type ImageInput } from './image-node.ts';
 import { readModelFiles } from './model-files.ts';
-import type { Score } from './results.ts';
-import { checkSessionNames, pickTextEncoder, ScorerCore, type Explanation, type ScorerPlatform } from './scorer-common.ts';
+import { openScorer, pickTextEncoder, type ScoreItemOf, type ScorerOf, type ScorerPlatform } from './scorer-common.ts';
 import type { TextEncoder } from './text.ts';
 
 export interface LoadOptions extends SessionOptions {
@@ -17,29 +14,9 @@ export interface LoadOptions extends SessionOptions {
   textEncoder?: TextEncoder;
 }
 
-export interface ScoreItem {
-  image: ImageInput;
-  attributes?: Attributes;
-}
+export type ScoreItem = ScoreItemOf<ImageInput>;
 
-export interface Scorer {
-  readonly card: ModelCard;
-  /** The execution provider in use (cpu after a fallback). */
-  readonly ep: ExecutionProvider;
-  /** Set after a fallback: the provider that was asked for and why it failed. */
-  readonly fallbackFrom?: { ep: ExecutionProvider; reason: string };
-  score(image: ImageInput, attributes?: Attributes): Promise<Score>;
-  /** The predicted CTR as a number, for regression models (score() gives a union); distribution models throw. */
-  ctr(image: ImageInput, attributes?: Attributes): Promise<number>;
-  /** Scores many items in batches (default 16), decoding images concurrently; results keep the items' order. */
-  scoreMany(items: ScoreItem[], opts?: { batchSize?: number; concurrency?: number }): Promise<Score[]>;
-  /** Scores already-prepared inputs: `image` [n, 3, size, size] normalised, `aux` [n, auxDim] or null. */
-  scoreTensors(image: Float32Array, aux: Float32Array | null, n: number): Promise<Score[]>;
-  /** A scorer loaded from explain.onnx: attention weights and a Grad-CAM map per VGG stage for one item. */
-  explain(image: ImageInput, attributes?: Attributes): Promise<Explanation>;
-  /** Releases the session. Required before exit with webgpu (a live session aborts the process). */
-  close(): Promise<void>;
-}
+export type Scorer = ScorerOf<ImageInput, ExecutionProvider>;
 
 /**
  * Loads a model directory (inference.onnx + inference.card.json), or a .onnx path with its card
@@ -49,14 +26,7 @@ export async function load(modelDir: string, opts: LoadOptions = {}): Promise<Sc
   const files = await readModelFiles(modelDir);
   const { card, onnxPath } = files;
   const encoder = pickTextEncoder(card, opts.textEncoder);
-  const opened = await openSession(files.onnx, onnxPath, opts);
-  try {
-    checkSessionNames(opened.session, card, onnxPath);
-  } catch (e) {
-    await opened.session.release();
-    throw e;
-  }
-  return new ScorerCore(card, opened.session, opened.ep, opened.fallbackFrom, encoder, NODE);
+  return openScorer(await openSession(files.onnx, onnxPath, opts), card, onnxPath, encoder, NODE);
 }
 
 /** The Node platform: images through sharp, tensors of onnxruntime-node, concurrency from the cores. */

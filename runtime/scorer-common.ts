@@ -7,6 +7,7 @@
 import { encodeAttributes, encodeAttributesBatch, type Attributes } from './attributes.ts';
 import type { ModelCard, Preprocessing } from './card.ts';
 import { M2fnInputError } from './errors.ts';
+import type { OpenedWith } from './provider-fallback.ts';
 import { HashingTextEncoder, HASHING_TEXT_ENCODER_ID } from './hashing-text-encoder.ts';
 import { checkIntegerOption, LIMITS } from './limits.ts';
 import { ctrOf, readScores, type Score } from './results.ts';
@@ -169,6 +170,52 @@ export interface ScorerPlatform<I> {
   tensor(data: Float32Array, dims: number[]): TensorLike;
   /** Cores to decode on; scoreMany's default concurrency is min(4, this). Asked only when needed. */
   cores(): number;
+}
+
+/** An item to score: an image in the platform's form (`I`) and its attributes. */
+export interface ScoreItemOf<I> {
+  image: I;
+  attributes?: Attributes;
+}
+
+/**
+ * What `load` (node.ts: Scorer) and `loadWeb` (web.ts: WebScorer) return, written once: `I` is the
+ * platform's image input, `EP` its execution provider names.
+ */
+export interface ScorerOf<I, EP extends string> {
+  readonly card: ModelCard;
+  /** The execution provider in use (the platform's fallback after a fallback: cpu, wasm). */
+  readonly ep: EP;
+  /** Set after a fallback: the provider that was asked for and why it failed. */
+  readonly fallbackFrom?: { ep: EP; reason: string };
+  score(image: I, attributes?: Attributes): Promise<Score>;
+  /** The predicted CTR as a number, for regression models (score() gives a union); distribution models throw. */
+  ctr(image: I, attributes?: Attributes): Promise<number>;
+  /** Scores many items in batches (default 16), decoding images concurrently; results keep the items' order. */
+  scoreMany(items: ScoreItemOf<I>[], opts?: { batchSize?: number; concurrency?: number }): Promise<Score[]>;
+  /** Scores already-prepared inputs: `image` [n, 3, size, size] normalised, `aux` [n, auxDim] or null. */
+  scoreTensors(image: Float32Array, aux: Float32Array | null, n: number): Promise<Score[]>;
+  /** A scorer loaded from explain.onnx: attention weights and a Grad-CAM map per VGG stage for one item. */
+  explain(image: I, attributes?: Attributes): Promise<Explanation>;
+  /**
+   * Releases the session (and its GPU buffers with webgpu); idempotent; later calls throw. In Node
+   * it is required before exit with webgpu: a live session there aborts the process.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * The scorer over a session just opened for `card` (by `load` and `loadWeb`): the session's input
+ * and output names are checked against the card first, and the session is released if they differ.
+ */
+export async function openScorer<I, EP extends string>(opened: OpenedWith<EP, ScorerSession>, card: ModelCard, label: string, encoder: TextEncoder | null, platform: ScorerPlatform<I>): Promise<ScorerCore<I, EP>> {
+  try {
+    checkSessionNames(opened.session, card, label);
+  } catch (e) {
+    await opened.session.release();
+    throw e;
+  }
+  return new ScorerCore(card, opened.session, opened.ep, opened.fallbackFrom, encoder, platform);
 }
 
 /**

@@ -6,11 +6,8 @@
 // graph/ or tools/ (test/web/boundaries.test.ts follows every import from here).
 import * as ort from 'onnxruntime-web';
 import { checkIntegerOption, LIMITS } from './limits.ts';
-import type { ModelCard } from './card.ts';
-import type { Attributes } from './attributes.ts';
-import type { Score } from './results.ts';
 import { openWithFallback, type ProviderPlatform } from './provider-fallback.ts';
-import { checkSessionNames, pickTextEncoder, ScorerCore, type Explanation, type ScorerPlatform } from './scorer-common.ts';
+import { openScorer, pickTextEncoder, type ScoreItemOf, type ScorerOf, type ScorerPlatform } from './scorer-common.ts';
 import type { TextEncoder } from './text.ts';
 import { describeWebImage, imageToTensorWeb, type WebImageInput } from './web/image.ts';
 import { readWebModel, type WebModelSource } from './web/model-source.ts';
@@ -38,29 +35,9 @@ export interface WebLoadOptions {
   threads?: number;
 }
 
-export interface WebScoreItem {
-  image: WebImageInput;
-  attributes?: Attributes;
-}
+export type WebScoreItem = ScoreItemOf<WebImageInput>;
 
-export interface WebScorer {
-  readonly card: ModelCard;
-  /** The execution provider in use (wasm after a fallback). */
-  readonly ep: WebExecutionProvider;
-  /** Set after a fallback: the provider that was asked for and why it failed. */
-  readonly fallbackFrom?: { ep: WebExecutionProvider; reason: string };
-  score(image: WebImageInput, attributes?: Attributes): Promise<Score>;
-  /** The predicted CTR as a number, for regression models (score() gives a union); distribution models throw. */
-  ctr(image: WebImageInput, attributes?: Attributes): Promise<number>;
-  /** Scores many items in batches (default 16), decoding images concurrently; results keep the items' order. */
-  scoreMany(items: WebScoreItem[], opts?: { batchSize?: number; concurrency?: number }): Promise<Score[]>;
-  /** Scores already-prepared inputs: `image` [n, 3, size, size] normalised, `aux` [n, auxDim] or null. */
-  scoreTensors(image: Float32Array, aux: Float32Array | null, n: number): Promise<Score[]>;
-  /** A scorer loaded from explain.onnx: attention weights and a Grad-CAM map per VGG stage for one item. */
-  explain(image: WebImageInput, attributes?: Attributes): Promise<Explanation>;
-  /** Releases the session (and its GPU buffers with webgpu); idempotent; later calls throw. */
-  close(): Promise<void>;
-}
+export type WebScorer = ScorerOf<WebImageInput, WebExecutionProvider>;
 
 /**
  * Loads a model from URLs (`{ modelUrl }` with the card beside it, or a directory URL ending in
@@ -79,14 +56,7 @@ export async function loadWeb(source: WebModelSource, opts: WebLoadOptions = {})
   if (opts.wasmPaths !== undefined) ort.env.wasm.wasmPaths = opts.wasmPaths;
   if (opts.threads !== undefined) ort.env.wasm.numThreads = opts.threads;
   const create = (provider: WebExecutionProvider) => ort.InferenceSession.create(onnx, { executionProviders: [provider] });
-  const opened = await openWithFallback(WEB, create, modelLabel, ep, opts.fallback ?? true);
-  try {
-    checkSessionNames(opened.session, card, modelLabel);
-  } catch (e) {
-    await opened.session.release();
-    throw e;
-  }
-  return new ScorerCore(card, opened.session, opened.ep, opened.fallbackFrom, encoder, BROWSER);
+  return openScorer(await openWithFallback(WEB, create, modelLabel, ep, opts.fallback ?? true), card, modelLabel, encoder, BROWSER);
 }
 
 /** ORT-web wraps provider failures as "no available backend found. ERR: [webgpu] Error: …". */

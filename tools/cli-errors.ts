@@ -1,5 +1,6 @@
 // How every CLI reports an error. Library code throws FieldError naming the option field as a
-// library caller names it (`cbnPlacement`, `lr`); the user typed a flag, so that is what they read.
+// library caller names it (`cbnPlacement`, `lr`), and names any other field its message points to
+// in backquotes ("use `resume` to continue it"); the user typed flags, so that is what they read.
 import { FieldError } from '../runtime/errors.ts';
 import { MODEL_FLAGS } from './model-options.ts';
 
@@ -7,6 +8,9 @@ import { MODEL_FLAGS } from './model-options.ts';
 const FLAG_OVERRIDES: Record<string, string> = {
   mode: 'step', // ort-train --step fused|split sets TrainOptions.mode
   'optimizer.kind': 'optimizer',
+  'validation.file': 'validation', // ort-train --validation file:PATH
+  logs: 'log', // prepare --log (repeatable) sets PrepareOptions.logs
+  imageExtension: 'ext', // m2fn ava --ext
 };
 
 const CONFIG_FLAGS = new Map(MODEL_FLAGS.map((f) => [f.field, f.name]));
@@ -19,10 +23,18 @@ export function flagFor(field: string): string {
   return `--${name}`;
 }
 
-/** The message a CLI prints for an error: a FieldError speaks of the flag, anything else as thrown. */
+/** A field named in a library message: `lr`, `validation.file` (an identifier in backquotes). */
+const FIELD_REFERENCE = /`([a-z][A-Za-z0-9]*(?:\.[a-z][A-Za-z0-9]*)*)`/g;
+
+/** Library text as a CLI user reads it: every `field` it names becomes the flag that sets it. */
+export function withFlags(text: string): string {
+  return text.replace(FIELD_REFERENCE, (_, field: string) => flagFor(field));
+}
+
+/** The message a CLI prints for an error: a FieldError leads with its flag; named fields read as flags. */
 export function cliMessage(e: unknown): string {
-  if (e instanceof FieldError) return `${flagFor(e.field)}: ${e.detail}`;
-  return e instanceof Error ? e.message : String(e);
+  if (e instanceof FieldError) return `${flagFor(e.field)}: ${withFlags(e.detail)}`;
+  return withFlags(e instanceof Error ? e.message : String(e));
 }
 
 /** Prints `prog: message` on stderr and exits with `code`. */

@@ -10,7 +10,7 @@ import { parseSchedule } from './train/schedule.ts';
 import { Interrupted, train, type Validation } from './train/train.ts';
 import { configFromArgs, withModelOptions, type ModelArgs } from './model-options.ts';
 import { checkIntegerOption, LIMITS } from '../runtime/limits.ts';
-import { exitWithError } from './cli-errors.ts';
+import { exitWithError, withFlags } from './cli-errors.ts';
 
 const argv = await withModelOptions(yargs(hideBin(process.argv)))
   .scriptName('ort-train')
@@ -99,6 +99,7 @@ try {
     maxSteps: argv['max-steps'],
     sensitivityRounds: argv['sensitivity-rounds'],
     quiet: argv.quiet,
+    report: (line) => process.stderr.write(`${withFlags(line)}\n`),
   });
   const last = result.log[result.log.length - 1];
   console.log(JSON.stringify({ steps: result.steps, epochs: result.log.length, bestEpoch: result.bestEpoch, stoppedEarly: result.stoppedEarly, last, model: result.inferencePath }));

@@ -7,6 +7,8 @@ import { rule, type GradCtx } from '../core/registry.ts';
 
 export interface GradOptions {
   ep?: GradCtx['ep'];
+  /** Default 2²² (16 MB a sample): past it an unfolded conv input goes in channel chunks. */
+  unfoldFloats?: number;
 }
 
 /** d loss / d v for every v in `wrt` (a scalar loss). Values the loss does not depend on get zeros. */
@@ -38,7 +40,7 @@ export function gradients(loss: Value, wrt: Value[], opts: GradOptions = {}): Ma
     const grad = activeBuilder().gradRule(node.op);
     if (!grad) throw new Error(`no gradient rule for ${node.op}${node.scope ? ` in ${node.scope}` : ''}`);
     const dx = scoped(`grad${node.scope ? `/${node.scope}` : ''}`, () =>
-      grad({ node, x: node.inputs, y: node.outputs, dy, wants: (k) => !!node.inputs[k] && needs.has(node.inputs[k]!), ep: opts.ep ?? 'cpu' }),
+      grad({ node, x: node.inputs, y: node.outputs, dy, wants: (k) => !!node.inputs[k] && needs.has(node.inputs[k]!), ep: opts.ep ?? 'cpu', unfoldFloats: opts.unfoldFloats ?? 1 << 22 }),
     );
     node.inputs.forEach((v, k) => {
       const d = dx[k];

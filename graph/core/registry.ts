@@ -27,6 +27,8 @@ export interface GradCtx {
   wants(i: number): boolean;
   /** Execution provider the gradient graph is lowered for, where providers differ. */
   ep: 'cpu' | 'webgpu' | 'cuda';
+  /** Most floats one sample's unfolded copy of a conv input may hold (the conv dW rule, ops/nn.ts). */
+  unfoldFloats: number;
 }
 export type GradRule = (g: GradCtx) => (Value | null)[];
 

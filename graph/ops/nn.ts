@@ -2,7 +2,7 @@
 import { constF32, constI64, constant, type Shape, type Value } from '../core/ir.ts';
 import { add, cast, div, equal, exp, mul, sqrt, sub } from './elementwise.ts';
 import { unbroadcast } from './grad-util.ts';
-import { reduceSum, reshape, shapeOf, slice, transpose } from './tensor.ts';
+import { concat, reduceSum, reshape, shapeOf, slice, transpose } from './tensor.ts';
 import { fmt, normAxis } from '../core/shape.ts';
 import { apply, apply1 } from '../core/builder.ts';
 import { defineOp, type GradCtx, type InferCtx } from '../core/registry.ts';
@@ -227,15 +227,19 @@ function convGradInput({ node, x, dy, ep }: GradCtx): Value {
 }
 
 /**
- * dW of a conv. No groups, and on the CPU stride 1 and not a big many-channel map: unfold X into
- * its k·k shifted copies (a depthwise conv with one-hot kernels and the forward's pads, strides and
- * dilations, so each copy lines up with dY), then GEMMs against dY with the spatial positions as
- * the inner dimension — the shape of product the CPU GEMM is fast at. Otherwise: a conv with batch
- * and channels swapped, dY as the kernel and the forward stride as dilation, cropped to k×k. WebGPU
- * always unfolds: the swapped conv has the batch as its input channels, and a batch of 6, 9, 15…
+ * dW of a conv. No groups, stride 1 and no dilation (every VGG conv), on any provider: unfold X
+ * into its k·k shifted copies (a depthwise conv with one-hot kernels and the forward's pads, so
+ * each copy lines up with dY), then GEMMs against dY with the spatial positions as the inner
+ * dimension — the shape of product the CPU GEMM is fast at. A copy holds k·k times its input, so
+ * where one sample's copy would exceed `unfoldFloats` the input channels go through it in chunks
+ * (224², 64 channels at batch 8: 0.9 GB at once otherwise). Otherwise: a conv with batch and
+ * channels swapped, dY as the kernel and the forward stride as dilation, cropped to k×k; WebGPU
+ * never takes it: the swapped conv has the batch as its input channels, and a batch of 6, 9, 15…
  * meets the provider's Conv fault (webGpuConvFault) with no way to know N when the graph is built.
+ * Measured (`npm run bench:conv-grad`, docs/performance.md): on an AVX-512 Xeon the chunked unfold
+ * takes a third to a half of the swapped conv's time on the 224² and 112² layers.
  */
-function convGradWeight({ node, x, dy, ep }: GradCtx): Value {
+function convGradWeight({ node, x, dy, ep, unfoldFloats }: GradCtx): Value {
   const [X, W] = [x[0]!, x[1]!];
   const [co, ci, kh, kw] = W.shape as number[];
   const pads = (node.attrs.pads as number[]) ?? [0, 0, 0, 0];
@@ -243,32 +247,41 @@ function convGradWeight({ node, x, dy, ep }: GradCtx): Value {
   const dil = (node.attrs.dilations as number[]) ?? [1, 1];
   const G = dy[0]!;
   const positions = (G.shape[2] as number) * (G.shape[3] as number);
-  // Measured on the CPU provider: the unfolded copy costs most on big maps with many channels
-  // (224² × 64: 6.3 s vs 2.3 s for the batch-swapped conv below at batch 8), less on the rest.
-  const unfold = ep === 'webgpu' || (!(positions >= 10_000 && ci >= 32) && strides.every((s) => s === 1) && dil.every((d) => d === 1));
+  const unfold = ep === 'webgpu' || (strides.every((s) => s === 1) && dil.every((d) => d === 1));
   if (unfold && !node.attrs.group) {
     const taps = kh * kw;
     // `per` columns per input channel: the k·k shifts, plus all-zero ones up to a multiple of 4 on
     // WebGPU, whose grouped conv is wrong otherwise (webGpuGroupedConvSafe). The extra columns'
     // products are zero and are cropped from the small [co, ci, per] result.
     const per = ep === 'webgpu' ? webGpuGroupedConvSafe(taps) : taps;
-    let cols = X; // [N, ci·per, H, W], channel ci·per + (i·kw + j) holds X[ci] shifted by (i, j)
-    if (taps > 1 || pads.some((p) => p) || strides.some((s) => s !== 1)) {
-      const onehot = new Float32Array(ci * per * taps);
-      for (let c = 0; c < ci; c++) for (let k = 0; k < taps; k++) onehot[(c * per + k) * taps + k] = 1;
-      cols = apply1('Conv', [X, constant('float32', [ci * per, 1, kh, kw], onehot, 'unfold'), null], { pads, strides: node.attrs.strides as number[] | undefined, dilations: node.attrs.dilations as number[] | undefined, group: ci });
-    }
+    /** [N, n·per, H·W]: channel c·per + (i·kw + j) holds Xc[c] shifted by (i, j). */
+    const columns = (Xc: Value, n: number): Value => {
+      if (taps === 1 && !pads.some((p) => p) && !strides.some((s) => s !== 1)) return reshape(Xc, [0, n, positions]);
+      const onehot = new Float32Array(n * per * taps);
+      for (let c = 0; c < n; c++) for (let k = 0; k < taps; k++) onehot[(c * per + k) * taps + k] = 1;
+      const cols = apply1('Conv', [Xc, constant('float32', [n * per, 1, kh, kw], onehot, 'unfold'), null], { pads, strides: node.attrs.strides as number[] | undefined, dilations: node.attrs.dilations as number[] | undefined, group: n });
+      return reshape(cols, [0, n * per, positions]);
+    };
     const g3 = reshape(G, [0, co, positions]);
-    const c3 = reshape(cols, [0, ci * per, positions]);
     let dw: Value;
     if (co < positions) {
-      // Large maps: a GEMM per sample (inner dim = positions), summed over the batch.
-      dw = reduceSum(matmul(g3, transpose(c3, [0, 2, 1])), [0], false);
+      // Large maps: a GEMM per sample (inner dim = positions), summed over the batch, per chunk of
+      // input channels, each chunk's copy freed before the next is made (224², batch 8: peak RSS
+      // 5.2 GB chunked, 7.0 GB whole). Not on WebGPU, where memory is not the limit.
+      const most = ep === 'webgpu' ? ci : Math.max(1, Math.floor(unfoldFloats / (per * positions)));
+      const chunk = Math.ceil(ci / Math.ceil(ci / most)); // equal chunks: 64 channels under 9 a chunk go 8 × 8
+      const parts: Value[] = [];
+      for (let c0 = 0; c0 < ci; c0 += chunk) {
+        const n = Math.min(chunk, ci - c0);
+        const c3 = columns(n === ci ? X : slice(X, [c0], [c0 + n], [1]), n);
+        parts.push(reduceSum(matmul(g3, transpose(c3, [0, 2, 1])), [0], false));
+      }
+      dw = parts.length === 1 ? parts[0] : concat(parts, 1);
     } else {
       // Small maps: per-sample products would outweigh their inputs; move the batch into the
       // inner dimension instead and do one GEMM.
       const flat = (v: Value, rows: number) => reshape(transpose(v, [1, 0, 2]), [rows, -1]);
-      dw = gemm(flat(g3, co), flat(c3, ci * per), null, { transB: true });
+      dw = gemm(flat(g3, co), flat(columns(X, ci), ci * per), null, { transB: true });
     }
     if (per !== taps) dw = slice(reshape(dw, [co, ci, per]), [0], [taps], [2]);
     return reshape(dw, [co, ci, kh, kw]);

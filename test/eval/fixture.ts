@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { rng } from '../../runtime/random.ts';
 import type { AuxSchema } from '../../runtime/schema.ts';
 import { toJsonl, writeDatasetJson, type DatasetRow } from '../../tools/data/manifest.ts';
 
@@ -21,12 +22,6 @@ export function tempDir(prefix: string): { dir: string; cleanup(): void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Deterministic pseudo-random in [0, 1). */
-function lcg(seed: number) {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
-}
-
 /**
  * Writes `images` images of `size`² and `rows` rows split 75/25 by image. CTR rises with age and
  * with red images; truth is the noiseless CTR and ctr = truth + noise.
@@ -35,7 +30,7 @@ export async function writeFixtureDataset(dir: string, o: { images?: number; row
   const nImages = o.images ?? 8;
   const nRows = o.rows ?? 48;
   const size = o.size ?? 32;
-  const r = lcg(o.seed ?? 7);
+  const r = rng(o.seed ?? 7);
   mkdirSync(join(dir, 'images'), { recursive: true });
   const red: boolean[] = [];
   for (let i = 0; i < nImages; i++) {

@@ -10,7 +10,7 @@ import { CONFIG_FIELDS, MODEL_KINDS } from '../../graph/models/config-schema.ts'
 import { checkLoss } from '../../graph/training/losses.ts';
 import { AVA_SCHEMA } from '../../runtime/schema.ts';
 import { FieldError } from '../../runtime/errors.ts';
-import { cliMessage, flagFor } from '../../tools/cli-errors.ts';
+import { cliMessage, flagFor, withFlags } from '../../tools/cli-errors.ts';
 import { configDrift, configTable, declaredModelOptions, DOC_PATH, spliceConfigTable, type ConfigFields } from '../../tools/config-doc.ts';
 import { configFromArgs, MODEL_FLAGS, withModelOptions } from '../../tools/model-options.ts';
 import { smallConfig } from './helpers.ts';
@@ -110,6 +110,14 @@ test('fields that are not config fields map to their flags: kebab case, or the o
   assert.is(flagFor('optimizer.kind'), '--optimizer');
   assert.is(flagFor('mode'), '--step');
   assert.is(cliMessage(new Error('plain')), 'plain');
+});
+
+test('fields a library message names in backquotes read as their flags at the CLI, other text as it is', () => {
+  const e = new FieldError('out', 'runs/a already holds a training run; use `resume` to continue it or `force` to start over');
+  assert.is(cliMessage(e), '--out: runs/a already holds a training run; use --resume to continue it or --force to start over');
+  assert.is(cliMessage(new Error('overlaps its input `validation.file` v.jsonl; pick a lower `optimizer.weightDecay`')), 'overlaps its input --validation v.jsonl; pick a lower --weight-decay');
+  assert.is(withFlags('install it with `npm install libsvm-js` or read `runtime/schema.ts`'), 'install it with `npm install libsvm-js` or read `runtime/schema.ts`');
+  assert.is(flagFor('logs'), '--log');
 });
 
 test('a CLI prints a library field error with its flag', () => {

@@ -15,6 +15,8 @@ export interface GradCase {
   /** Run-time shape when an input shape has the symbolic "N". */
   feedShapes?: number[][];
   ep?: GradCtx['ep'];
+  /** GradOptions.unfoldFloats (small values make the conv dW rule chunk small inputs). */
+  unfoldFloats?: number;
   /** Gradient rules the graph is built with instead of the registered ones. */
   gradRules?: Record<string, GradRule>;
 }
@@ -33,7 +35,7 @@ export async function gradError(c: GradCase, seed = 1, eps = 1e-2): Promise<numb
     const yShape = y.shape.map((d) => (typeof d === 'number' ? d : 1)); // R broadcasts over symbolic dims
     const R = constant('float32', yShape, randomArray(yShape.reduce((a, b) => a * b, 1), seed + 99));
     const loss = reduceSum(mul(y, R), y.shape.map((_, i) => i), false).named('loss');
-    const grads = gradients(loss, xs, { ep: c.ep });
+    const grads = gradients(loss, xs, { ep: c.ep, unfoldFloats: c.unfoldFloats });
     return { loss, outs: xs.map((x, i) => grads.get(x)!.named(`g${i}`)) };
   }, new GraphBuilder({ gradRules: c.gradRules }));
   const feedShapes = c.feedShapes ?? c.shapes;

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as ort from 'onnxruntime-node';
 import { gradients } from '../../graph/autodiff/gradients.ts';
-import { constant, constF32, input, type Value } from '../../graph/core/ir.ts';
+import { constant, constF32, input, topoSort, type Value } from '../../graph/core/ir.ts';
 import * as op from '../../graph/ops/index.ts';
 import { randomArray, relErr, run } from './helpers.ts';
 import { gradError, type GradCase } from './grad-check.ts';
@@ -52,6 +52,9 @@ const cases: Record<string, GradCase> = {
   ReduceMean_drop: { shapes: [[2, 3, 4]], build: ([a]) => op.reduceMean(a, [2], false) },
   Conv_3x3_pad1: { shapes: [[2, 3, 5, 5], [4, 3, 3, 3], [4]], build: ([x, w, b]) => op.conv(x, w, b, { pads: [1, 1, 1, 1] }) },
   Conv_3x3_small_map: { shapes: [[2, 3, 3, 3], [10, 3, 3, 3], [10]], build: ([x, w, b]) => op.conv(x, w, b, { pads: [1, 1, 1, 1] }) },
+  // 3·9·25 = 675 floats a sample unfolded; a limit of 500 takes the channels 2 + 1.
+  Conv_3x3_unfold_chunked: { shapes: [[2, 3, 5, 5], [4, 3, 3, 3], [4]], build: ([x, w, b]) => op.conv(x, w, b, { pads: [1, 1, 1, 1] }), unfoldFloats: 500 },
+  Conv_3x3_unfold_per_channel: { shapes: [[2, 3, 5, 5], [4, 3, 3, 3]], build: ([x, w]) => op.conv(x, w, null, { pads: [1, 1, 1, 1] }), unfoldFloats: 1 },
   Conv_1x1: { shapes: [[2, 3, 4, 4], [2, 3, 1, 1], [2]], build: ([x, w, b]) => op.conv(x, w, b) },
   Conv_stride2_pad1: { shapes: [[1, 2, 6, 6], [3, 2, 3, 3]], build: ([x, w]) => op.conv(x, w, null, { pads: [1, 1, 1, 1], strides: [2, 2] }) },
   Conv_stride2_odd: { shapes: [[1, 2, 7, 7], [2, 2, 3, 3]], build: ([x, w]) => op.conv(x, w, null, { strides: [2, 2] }) },
@@ -80,14 +83,16 @@ for (const [name, c] of Object.entries(cases)) {
   });
 }
 
-test('conv dW on a big many-channel map (the batch-swapped route) equals the direct sum Σ dY · X-shifted', async () => {
-  const [N, Ci, Co, H] = [2, 32, 2, 100]; // 10⁴ positions × 32 channels takes the batch-swapped route
+test('conv dW on a big many-channel map (unfolded in channel chunks) equals the direct sum Σ dY · X-shifted', async () => {
+  const [N, Ci, Co, H] = [2, 32, 2, 100]; // 32·9·10⁴ floats a sample unfolded: 11, 11 and 10 channels under 10⁶
   const x = input('x', 'float32', [N, Ci, H, H]);
   const w = input('w', 'float32', [Co, Ci, 3, 3]);
   const y = op.conv(x, w, null, { pads: [1, 1, 1, 1] });
   const R = constant('float32', [N, Co, H, H], randomArray(N * Co * H * H, 5));
   const loss = op.reduceSum(op.mul(y, R), [0, 1, 2, 3], false).named('loss');
-  const dw = gradients(loss, [w]).get(w)!.named('dw');
+  const dw = gradients(loss, [w], { unfoldFloats: 1e6 }).get(w)!.named('dw');
+  const unfolds = topoSort([dw]).filter((n) => n.op === 'Conv' && n.attrs.group);
+  assert.equal(unfolds.map((n) => n.attrs.group), [11, 11, 10]);
   const xData = randomArray(N * Ci * H * H, 6);
   const out = await run({ name: 'dw', inputs: [x, w], outputs: [dw] }, {
     x: new ort.Tensor('float32', xData, [N, Ci, H, H]),

@@ -178,8 +178,8 @@ export function cases(f: Fixtures): Case[] {
     }, error: /ad\.png: SVG images are not accepted/, ms: 30_000 },
 
     // prepare
-    { entry: 'prepare', name: '--out is the images directory', run: () => prep({ out: f.world.images }), error: /overlaps its input images directory/ },
-    { entry: 'prepare', name: '--out is a file', run: () => prep({ out: f.world.log }), error: /overlaps its input log|exists and is not a directory/ },
+    { entry: 'prepare', name: '--out is the images directory', run: () => prep({ out: f.world.images }), error: /overlaps its input `images`/ },
+    { entry: 'prepare', name: '--out is a file', run: () => prep({ out: f.world.log }), error: /overlaps its input `logs`|exists and is not a directory/ },
     { entry: 'prepare', name: 'missing log', run: () => prep({ logs: [join(f.dir, 'none.csv')] }), error: /none\.csv: log file not found/ },
     { entry: 'prepare', name: 'a two-character CSV escape', run: () => prep({ csv: { escape: '\\\\' } }), error: /CSV escape must be one character/ },
     { entry: 'prepare', name: 'image size 100000', run: () => prep({ imageSize: 100_000 }), error: /image size must be an integer in \[8, 4096\]/ },
@@ -203,7 +203,7 @@ export function cases(f: Fixtures): Case[] {
       writeFileSync(ava, '1 953619 0 1 5 17 38 36 15 6 5 1 1 0 0 1396\n');
       writeFileSync(tags, '1 Abstract\n');
       return buildAvaDataset({ ava, tags, images: f.world.images, out: f.world.images, testFraction: 0.2, seed: 1, imageExtension: 'png' });
-    }, error: /m2fn ava: the output .* overlaps its input images directory/ },
+    }, error: /^out: the output .* overlaps its input `images`/ },
     { entry: 'prepare', name: 'm2fn prepare with an empty --csv-quote', run: () => cli('m2fn', ['prepare', '--log', f.world.log, '--images', f.world.images, '--out', join(f.dir, 'cli-out'), '--csv-quote', '', '--quiet']), error: /CSV quote must be one character/, ms: 30_000 },
 
     // ort-train

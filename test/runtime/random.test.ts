@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { hash32 } from '../../runtime/hashing-text-encoder.ts';
 import { fmix32, permutation, rng, Rng, shuffle, weylUniform } from '../../runtime/random.ts';
-import { epochOrder } from '../../tools/train/data.ts';
+import { epochOrder } from '../../tools/train/steps.ts';
 
 const U = 2 ** 32; // every draw is an integer over 2^32, so the prefixes are exact integers
 const first5 = (next: () => number) => Array.from({ length: 5 }, () => next() * U);

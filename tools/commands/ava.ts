@@ -1,10 +1,8 @@
 // m2fn ava: AVA.txt + tags.txt + image directory → dataset directory (histogram targets).
-import type { CommandModule } from 'yargs';
 import { buildAvaDataset } from '../data/ava.ts';
+import { defineCommand } from './command.ts';
 
-interface Args { ava: string; tags: string; images: string; out: string; 'test-fraction': number; seed: number; ext: string }
-
-export const avaCommand: CommandModule<object, Args> = {
+export const avaCommand = defineCommand({
   command: 'ava',
   describe: 'build an AVA dataset (vote histograms as targets, tags as text) with an 8:2 split',
   builder: (y) =>
@@ -21,4 +19,4 @@ export const avaCommand: CommandModule<object, Args> = {
     const r = buildAvaDataset({ ava: a.ava, tags: a.tags, images: a.images, out: a.out, testFraction: a['test-fraction'], seed: a.seed, imageExtension: a.ext });
     console.log(JSON.stringify(r, null, 1));
   },
-};
+});

@@ -1,26 +1,13 @@
 // m2fn eval: scores a trained model on a dataset split; writes eval-<split>.json and .md.
-import type { CommandModule } from 'yargs';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../runtime/atomic-write.ts';
 import { evaluateModel } from '../eval/score-model.ts';
 import { evalMarkdown, ci } from '../eval/eval-markdown.ts';
 import { describeSensitivity } from '../metrics/sensitivity.ts';
+import { defineCommand } from './command.ts';
 
-interface Args {
-  model: string;
-  data: string;
-  split: 'train' | 'test';
-  out?: string;
-  resamples: number;
-  seed: number;
-  level: number;
-  'batch-size': number;
-  'sensitivity-rounds': number;
-  quiet: boolean;
-}
-
-export const evalCommand: CommandModule<object, Args> = {
+export const evalCommand = defineCommand({
   command: 'eval',
   describe: 'evaluate a trained model on a dataset split: SPRC/LCC/MSE/MAE with bootstrap intervals, overall and per attribute level',
   builder: (y) =>
@@ -52,4 +39,4 @@ export const evalCommand: CommandModule<object, Args> = {
     if (!a.quiet) console.error(`${report.n} rows: ${line.join(', ')}`);
     console.log(JSON.stringify({ json, markdown: md, n: report.n, sprc: s.sprc.estimate, lcc: s.lcc.estimate, mse: s.mse.estimate, mae: s.mae.estimate, imageSensitivity: report.imageSensitivity?.ratio }));
   },
-};
+});

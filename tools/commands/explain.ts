@@ -1,22 +1,14 @@
 // m2fn explain: why a model scores one creative as it does — PNG overlays of the spatial attention
 // and of one Grad-CAM map per VGG stage (graph/export/explain.ts), and a panel of all of them.
-import type { CommandModule } from 'yargs';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../runtime/atomic-write.ts';
 import { load } from '../../runtime/node.ts';
 import { basePixels, overlayPng, panelPng } from '../explain/overlay.ts';
 import { parseAttrs } from './attrs-arg.ts';
+import { defineCommand } from './command.ts';
 
-interface Args {
-  image: string;
-  model: string;
-  attrs: string;
-  out: string;
-  size: number;
-}
-
-export const explainCommand: CommandModule<object, Args> = {
+export const explainCommand = defineCommand({
   command: 'explain <image>',
   describe: 'attention and Grad-CAM overlays (PNG) of one creative under one context, from the model directory\'s explain.onnx',
   builder: (y) =>
@@ -60,4 +52,4 @@ export const explainCommand: CommandModule<object, Args> = {
       await explainer.close();
     }
   },
-};
+});

@@ -1,25 +1,14 @@
 // m2fn insights: CTR by age, hour, weekday, month, position and colour, as JSON and bar charts.
-import type { CommandModule } from 'yargs';
 import { prepare, DEFAULT_PREPARE } from '../data/prepare.ts';
 import { stderrProgress } from '../progress.ts';
-import { worldInputs } from './prepare.ts';
+import { withLogInputs, worldInputs } from './prepare.ts';
+import { defineCommand } from './command.ts';
 
-interface Args {
-  world?: string;
-  log?: string[];
-  images?: string;
-  out: string;
-  quiet: boolean;
-}
-
-export const insightsCommand: CommandModule<object, Args> = {
+export const insightsCommand = defineCommand({
   command: 'insights',
   describe: 'ad-insights report of a log: CTR per level of age, hour, weekday, month, position, colour (JSON + PNG charts)',
   builder: (y) =>
-    y
-      .option('world', { type: 'string', describe: 'a synth output directory' })
-      .option('log', { type: 'string', array: true, describe: 'impression log(s), .parquet or .csv' })
-      .option('images', { type: 'string', describe: 'directory of the images the log names' })
+    withLogInputs(y)
       .option('out', { type: 'string', demandOption: true, describe: 'report directory' })
       .option('quiet', { type: 'boolean', default: false }),
   handler: async (a) => {
@@ -29,4 +18,4 @@ export const insightsCommand: CommandModule<object, Args> = {
     const summary = Object.fromEntries(Object.entries(r.insights).map(([k, levels]) => [k, Object.fromEntries(levels.filter((l) => l.impressions > 0).map((l) => [l.level, +(l.ctr * 100).toFixed(3)]))]));
     console.log(JSON.stringify({ ctrPercent: summary, files: r.files }, null, 1));
   },
-};
+});

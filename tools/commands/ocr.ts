@@ -1,9 +1,9 @@
 // m2fn ocr: text embedded in images (tesseract.js, offline English model).
-import type { CommandModule } from 'yargs';
 import { createOcr } from '../../runtime/extract/ocr.ts';
 import { imageArgs } from '../data/image-args.ts';
+import { defineCommand } from './command.ts';
 
-export const ocrCommand: CommandModule<object, { images: string[] }> = {
+export const ocrCommand = defineCommand({
   command: 'ocr <images..>',
   describe: 'read the text in images with tesseract.js (offline), as JSON lines',
   builder: (y) => y.positional('images', { type: 'string', array: true, demandOption: true, describe: 'image files or directories' }),
@@ -16,4 +16,4 @@ export const ocrCommand: CommandModule<object, { images: string[] }> = {
       await ocr.close();
     }
   },
-};
+});

@@ -1,30 +1,17 @@
 // m2fn prepare: impression log → dataset directory (manifest, rows, images, reports).
-import type { CommandModule } from 'yargs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Argv } from 'yargs';
 import { prepare, DEFAULT_PREPARE } from '../data/prepare.ts';
 import { stderrProgress } from '../progress.ts';
+import { defineCommand } from './command.ts';
 
-interface Args {
-  world?: string;
-  log?: string[];
-  images?: string;
-  truth?: string;
-  out: string;
-  'min-impressions': number;
-  'merge-below': number;
-  'test-fraction': number;
-  seed: number;
-  size: number;
-  'bot-min-impressions': number;
-  'bot-min-ctr': number;
-  alpha: number;
-  'csv-delimiter'?: string;
-  'csv-quote': string;
-  'csv-escape': string;
-  threads?: number;
-  quiet: boolean;
-}
+/** The log and its images, given directly or as a synth output directory (prepare and insights). */
+export const withLogInputs = <T>(y: Argv<T>) =>
+  y
+    .option('world', { type: 'string', describe: 'a synth output directory, in place of --log and --images (prepare also takes its truth.parquet)' })
+    .option('log', { type: 'string', array: true, describe: 'impression log(s), .parquet or .csv' })
+    .option('images', { type: 'string', describe: 'directory of the images the log names' });
 
 /** Fill log/images/truth from a synth output directory when --world is given. */
 export function worldInputs(a: { world?: string; log?: string[]; images?: string; truth?: string }): { logs: string[]; images: string; truth?: string } {
@@ -36,14 +23,11 @@ export function worldInputs(a: { world?: string; log?: string[]; images?: string
   return { logs, images, truth };
 }
 
-export const prepareCommand: CommandModule<object, Args> = {
+export const prepareCommand = defineCommand({
   command: 'prepare',
   describe: 'validate, aggregate and split an impression log into a dataset for ort-train',
   builder: (y) =>
-    y
-      .option('world', { type: 'string', describe: 'a synth output directory (sets --log, --images, --truth)' })
-      .option('log', { type: 'string', array: true, describe: 'impression log(s), .parquet or .csv' })
-      .option('images', { type: 'string', describe: 'directory of the images the log names' })
+    withLogInputs(y)
       .option('truth', { type: 'string', describe: 'synthetic truth.parquet to attach ground-truth CTR' })
       .option('out', { type: 'string', demandOption: true, describe: 'dataset directory to write' })
       .option('min-impressions', { type: 'number', default: DEFAULT_PREPARE.minImpressions, describe: 'keep instances with at least this many impressions (paper: 100 or 500)' })
@@ -74,4 +58,4 @@ export const prepareCommand: CommandModule<object, Args> = {
     const { selection, ...summary } = r.report;
     console.log(JSON.stringify({ ...summary, selected: selection.filter((s) => s.selected).map((s) => s.attribute), files: r.files.length }, null, 1));
   },
-};
+});

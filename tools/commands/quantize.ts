@@ -1,18 +1,8 @@
 // m2fn quantize: writes an int8 (QDQ) copy of a trained model, calibrated on a prepared dataset.
-import type { CommandModule } from 'yargs';
 import { quantizeModelDir } from '../quantize/model-dir.ts';
+import { defineCommand } from './command.ts';
 
-interface Args {
-  model: string;
-  calibrate: string;
-  out?: string;
-  split: 'train' | 'test';
-  rows: number;
-  'weight-bits': number;
-  'batch-size': number;
-}
-
-export const quantizeCommand: CommandModule<object, Args> = {
+export const quantizeCommand = defineCommand({
   command: 'quantize <model>',
   describe: 'int8 inference graph (ONNX QDQ: per-channel int8 weights, uint8 activations calibrated on dataset rows) from a float32 model directory',
   builder: (y) =>
@@ -33,4 +23,4 @@ export const quantizeCommand: CommandModule<object, Args> = {
     console.error(`quantized ${r.convs} convs (${r.tensors} activation tensors) calibrated on ${r.card.precision!.calibration.rows} ${a.split} rows of ${a.calibrate}`);
     console.log(JSON.stringify({ onnx: r.onnxPath, card: r.cardPath, bytes: r.bytes, convs: r.convs }));
   },
-};
+});

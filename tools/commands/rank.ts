@@ -1,19 +1,13 @@
 // m2fn rank: orders several creatives for one context by predicted CTR, and says what the order
 // can claim: with one model there is no interval; with several (--model repeated: seeds or an
 // ensemble) creatives whose prediction ranges overlap are marked as not distinguishable.
-import type { CommandModule } from 'yargs';
 import { load, type Scorer } from '../../runtime/node.ts';
 import { rankCreatives } from '../../runtime/rank.ts';
 import { imageArgs } from '../data/image-args.ts';
 import { parseAttrs } from './attrs-arg.ts';
+import { defineCommand } from './command.ts';
 
-interface Args {
-  images: string[];
-  model: string[];
-  attrs: string;
-}
-
-export const rankCommand: CommandModule<object, Args> = {
+export const rankCommand = defineCommand({
   command: 'rank <images..>',
   describe: 'order creatives (files or directories) by predicted CTR for one context; JSON lines, best first',
   builder: (y) =>
@@ -37,4 +31,4 @@ export const rankCommand: CommandModule<object, Args> = {
       await Promise.all(scorers.map((s) => s.close()));
     }
   },
-};
+});

@@ -1,32 +1,13 @@
 // m2fn replicate: trains and evaluates the paper's variants (Tables 4, 5, 7, 8) and writes a
 // Markdown report with PNG charts, the paper's figures beside ours, and the noise ceiling.
-import type { CommandModule } from 'yargs';
 import { join } from 'node:path';
 import { PROTOCOLS, restrictProtocol } from '../eval/replicate/protocol.ts';
 import { replicate } from '../eval/replicate/run.ts';
 import { minutes, percent, writeReport } from '../eval/replicate/report.ts';
 import type { DatasetKey } from '../eval/replicate/paper.ts';
+import { defineCommand } from './command.ts';
 
-interface Args {
-  out: string;
-  protocol: string;
-  'data-100'?: string;
-  'data-500'?: string;
-  work?: string;
-  only?: string[];
-  seeds?: number[];
-  epochs?: number;
-  lr?: number;
-  'batch-size'?: number;
-  datasets?: string[];
-  resamples?: number;
-  threads?: number;
-  ep: 'cpu' | 'webgpu' | 'cuda';
-  'keep-runs': boolean;
-  'list': boolean;
-}
-
-export const replicateCommand: CommandModule<object, Args> = {
+export const replicateCommand = defineCommand({
   command: 'replicate',
   describe: "train and evaluate the paper's variants (module toggles, CBN placement, attribute drops, NIMA, baselines) and write a report",
   builder: (y) =>
@@ -71,4 +52,4 @@ export const replicateCommand: CommandModule<object, Args> = {
     console.error(`total run time: ${minutes(r.totalSeconds)}, the report's ${minutes(r.reportSeconds)} included${kept}; report: ${join(a.out, 'REPORT.md')}`);
     console.log(JSON.stringify({ report: join(a.out, 'REPORT.md'), seconds: { ...run.seconds, report: r.reportSeconds, totalWithEarlier: r.totalSeconds }, failures: run.failures.length }));
   },
-};
+});

@@ -1,31 +1,16 @@
 // m2fn serve: the HTTP scoring service (tools/serve/server.ts) over a model directory, until
 // SIGINT/SIGTERM, on which it stops accepting, answers what it admitted and exits.
-import type { CommandModule } from 'yargs';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../../runtime/execution.ts';
 import { load } from '../../runtime/node.ts';
 import { startServer } from '../serve/server.ts';
 import { webPageMounts } from '../serve/web.ts';
-
-interface Args {
-  model: string;
-  host: string;
-  port: number;
-  ep: ExecutionProvider;
-  threads?: number;
-  'max-body': number;
-  'max-pixels'?: number;
-  'max-queue': number;
-  'max-batch': number;
-  'batch-window': number;
-  'request-timeout': number;
-  web: boolean;
-}
+import { defineCommand } from './command.ts';
 
 const positiveInteger = (name: string, v: number | undefined) => {
   if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new Error(`--${name} must be a positive integer, got ${v}`);
 };
 
-export const serveCommand: CommandModule<object, Args> = {
+export const serveCommand = defineCommand({
   command: 'serve',
   describe: 'HTTP scoring service: POST /score, POST /rank, GET /model, /healthz, /readyz (micro-batched, bounded queue)',
   builder: (y) =>
@@ -65,4 +50,4 @@ export const serveCommand: CommandModule<object, Args> = {
     await scorer.close();
     console.error('m2fn serve: stopped');
   },
-};
+});

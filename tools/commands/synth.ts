@@ -1,30 +1,9 @@
 // m2fn synth: generate a synthetic ad world (images, impression log, ground truth).
-import type { CommandModule } from 'yargs';
 import { synthesize, DEFAULT_SYNTH } from '../data/synth.ts';
 import { stderrProgress } from '../progress.ts';
+import { defineCommand } from './command.ts';
 
-interface Args {
-  out: string;
-  seed: number;
-  images: number;
-  impressions: number;
-  'image-size': number;
-  'image-format': 'png' | 'jpeg';
-  csv: boolean;
-  'no-images': boolean;
-  main: number;
-  low: number;
-  high: number;
-  image: number;
-  noise: number;
-  'instance-alpha': number;
-  'instance-min': number;
-  'bot-fraction': number;
-  'corrupt-fraction': number;
-  quiet: boolean;
-}
-
-export const synthCommand: CommandModule<object, Args> = {
+export const synthCommand = defineCommand({
   command: 'synth',
   describe: 'generate a seeded synthetic ad world: rendered ads, impression log (Parquet/CSV), ground-truth CTR',
   builder: (y) =>
@@ -61,4 +40,4 @@ export const synthCommand: CommandModule<object, Args> = {
     );
     console.log(JSON.stringify(r, null, 1));
   },
-};
+});

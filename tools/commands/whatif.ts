@@ -1,6 +1,5 @@
 // m2fn whatif: one creative's predicted CTR across every level of the attributes in --vary, the
 // others fixed as --attrs gives them: a bar chart per attribute (PNG), a Markdown table and JSON.
-import type { CommandModule } from 'yargs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -9,16 +8,9 @@ import { barChartSvg, svgToPng } from '../data/bar-chart.ts';
 import { load } from '../../runtime/node.ts';
 import { whatIf } from '../../runtime/whatif.ts';
 import { parseAttrs } from './attrs-arg.ts';
+import { defineCommand } from './command.ts';
 
-interface Args {
-  image: string;
-  model: string;
-  attrs: string;
-  vary: string;
-  out: string;
-}
-
-export const whatifCommand: CommandModule<object, Args> = {
+export const whatifCommand = defineCommand({
   command: 'whatif <image>',
   describe: 'predicted CTR of one creative across the levels of chosen attributes, the rest fixed: whatif.png, whatif.md, whatif.json',
   builder: (y) =>
@@ -51,4 +43,4 @@ export const whatifCommand: CommandModule<object, Args> = {
       await scorer.close();
     }
   },
-};
+});

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, lstatSync } from 'nod
 import { join, resolve } from 'node:path';
 import { AVA_SCHEMA } from '../../runtime/schema.ts';
 import { writeFileAtomic } from '../../runtime/atomic-write.ts';
+import { FieldError } from '../../runtime/errors.ts';
 import { assertDisjoint } from './paths.ts';
 import { toJsonl, writeDatasetJson, type DatasetRow } from './manifest.ts';
 import { mix32 } from '../../runtime/random.ts';
@@ -95,7 +96,7 @@ export interface AvaReport {
 export function buildAvaDataset(o: AvaOptions): AvaReport {
   for (const [what, p] of [['AVA.txt', o.ava], ['tags.txt', o.tags]] as const) if (!existsSync(p)) throw new Error(`${p}: ${what} not found`);
   if (!existsSync(o.images)) throw new Error(`${o.images}: images directory not found`);
-  assertDisjoint('m2fn ava', o.out, [{ name: 'AVA.txt', path: o.ava }, { name: 'tags.txt', path: o.tags }, { name: 'images directory', path: o.images }], (m) => new Error(m));
+  assertDisjoint(o.out, [{ field: 'ava', path: o.ava }, { field: 'tags', path: o.tags }, { field: 'images', path: o.images }]);
   const rows = parseAvaTxt(readFileSync(o.ava, 'utf8'), o.ava);
   const tags = parseTags(readFileSync(o.tags, 'utf8'), o.tags);
   const rejected: AvaReport['rejected'] = { image_missing: { count: 0, examples: [] }, no_votes: { count: 0, examples: [] } };
@@ -121,7 +122,7 @@ export function buildAvaDataset(o: AvaOptions): AvaReport {
   // The images stay where they are; the dataset links to them.
   const link = join(o.out, 'images');
   if (!existsSync(link)) symlinkSync(resolve(o.images), link, 'dir');
-  else if (!lstatSync(link).isSymbolicLink() && resolve(link) !== resolve(o.images)) throw new Error(`${link} exists and is not a link to ${o.images}; remove it or choose another --out`);
+  else if (!lstatSync(link).isSymbolicLink() && resolve(link) !== resolve(o.images)) throw new FieldError('out', `${link} exists and is not a link to ${o.images}; remove it or choose another \`out\``);
   writeFileAtomic(join(o.out, 'train.jsonl'), toJsonl(split.train));
   writeFileAtomic(join(o.out, 'test.jsonl'), toJsonl(split.test));
   const report: AvaReport = { rows: rows.length, train: split.train.length, test: split.test.length, rejected };

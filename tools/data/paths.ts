@@ -3,6 +3,7 @@
 // overlap any input (so no run can overwrite or delete what it reads).
 import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
+import { FieldError } from '../../runtime/errors.ts';
 
 /**
  * Why `rel`, a path a manifest or dataset names, may not be joined to its directory: absolute, or
@@ -30,16 +31,16 @@ const within = (inner: string, outer: string) => {
 };
 
 /**
- * Throws unless the output directory `out` and every input are disjoint: `out` is not an input,
- * not inside an input folder, and holds no input. Symlinks are resolved, so `--out` through a
- * link to the inputs is caught too. `what` names the tool in the error.
+ * Throws a FieldError on `out` unless the output directory `out` and every input (by the option
+ * field that names it) are disjoint: `out` is not an input, not inside an input folder, and holds
+ * no input. Symlinks are resolved, so an `out` through a link to the inputs is caught too.
  */
-export function assertDisjoint(what: string, out: string, inputs: { name: string; path: string }[], fail: (message: string) => Error): void {
+export function assertDisjoint(out: string, inputs: { field: string; path: string }[]): void {
   const o = realish(out);
   for (const input of inputs) {
     const i = realish(input.path);
     if (within(o, i) || within(i, o)) {
-      throw fail(`${what}: the output ${out} overlaps its input ${input.name} ${input.path}; writing there would overwrite or delete it — choose an --out outside the inputs`);
+      throw new FieldError('out', `the output ${out} overlaps its input \`${input.field}\` ${input.path}; writing there would overwrite or delete it — choose an \`out\` outside the inputs`);
     }
   }
 }

@@ -16,6 +16,7 @@ import { levelCounts } from './level-counts.ts';
 import { attributeSelection, type SelectionEntry } from './selection.ts';
 import { computeInsights, writeInsights, type Insights } from './insights.ts';
 import { produceAtomic, produceDirAtomic, writeFileAtomic } from '../../runtime/atomic-write.ts';
+import { FieldError } from '../../runtime/errors.ts';
 import { assertDisjoint } from './paths.ts';
 import { DEFAULT_MAX_PIXELS, rasterSource } from '../../runtime/image-node.ts';
 import { checkIntegerOption, LIMITS } from '../../runtime/limits.ts';
@@ -164,13 +165,13 @@ function checkOptions(o: PrepareOptions): void {
   int('seed', o.seed, -(2 ** 31), 2 ** 32 - 1);
   if (o.threads !== undefined) int('threads', o.threads, 1, LIMITS.threads);
   if (o.logs.some((l) => !/\.parquet$/i.test(l))) csvDialect(o.logs, o.csv);
-  const inputs = [...o.logs.map((path) => ({ name: 'log', path })), { name: 'images directory', path: o.images }, ...(o.truth ? [{ name: 'truth file', path: o.truth }] : [])];
-  assertDisjoint('prepare', outputTarget(o), inputs, (m) => new LogInputError(m));
+  const inputs = [...o.logs.map((path) => ({ field: 'logs', path })), { field: 'images', path: o.images }, ...(o.truth ? [{ field: 'truth', path: o.truth }] : [])];
+  assertDisjoint(outputTarget(o), inputs);
   if (existsSync(o.out)) {
-    if (!statSync(o.out).isDirectory()) throw bad(`--out ${o.out} exists and is not a directory`);
+    if (!statSync(o.out).isDirectory()) throw new FieldError('out', `${o.out} exists and is not a directory`);
     const foreign = o.reportsOnly ? [] : readdirSync(o.out).filter((f) => !PREPARE_OUTPUTS.has(f));
     if (foreign.length) {
-      throw bad(`--out ${o.out} holds files prepare did not write (${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ', …' : ''}); it replaces its output directory whole, so choose an empty or new one`);
+      throw new FieldError('out', `${o.out} holds files prepare did not write (${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ', …' : ''}); it replaces its output directory whole, so choose an empty or new one`);
     }
   }
 }

@@ -114,12 +114,12 @@ export function parseContext(flag: string, schema: AuxSchema | null): Context {
   const rec: Record<string, string> = {};
   for (const part of flag.split(',')) {
     const at = part.indexOf('=');
-    if (at <= 0) throw new ScoreInputError(`--context ${JSON.stringify(flag)}: expected name=value pairs separated by commas, got ${JSON.stringify(part)}`);
+    if (at <= 0) throw new ScoreInputError(`\`context\` ${JSON.stringify(flag)}: expected name=value pairs separated by commas, got ${JSON.stringify(part)}`);
     const key = part.slice(0, at).trim();
-    if (key in rec) throw new ScoreInputError(`--context ${JSON.stringify(flag)}: "${key}" given twice`);
+    if (key in rec) throw new ScoreInputError(`\`context\` ${JSON.stringify(flag)}: "${key}" given twice`);
     rec[key] = part.slice(at + 1).trim();
   }
-  return { attributes: typeAttributes(schema, rec, `--context ${JSON.stringify(flag)}`), label: flag };
+  return { attributes: typeAttributes(schema, rec, `\`context\` ${JSON.stringify(flag)}`), label: flag };
 }
 
 export async function readContexts(path: string, schema: AuxSchema | null): Promise<Context[]> {

@@ -8,7 +8,7 @@ import { headOutput } from '../../graph/models/modules.ts';
 import { encodeAttributesBatch } from '../../runtime/attributes.ts';
 import type { TextEncoder } from '../../runtime/text.ts';
 import type { DatasetRow, LoadedSplit } from '../data/manifest.ts';
-import { permutation, rng, shuffle } from '../../runtime/random.ts';
+import { rng, shuffle } from '../../runtime/random.ts';
 import { augmentImages, augmenting, NO_AUGMENT, type Augment } from './augment.ts';
 import type { Batch } from './engine.ts';
 import { linkTarget, linkToCtr } from './log-odds.ts';
@@ -158,11 +158,6 @@ export function holdOutByImage(rows: DatasetRow[], fraction: number, seed: numbe
   shuffle(images, rng(seed ^ 0x5eed));
   const held = new Set(images.slice(0, Math.max(1, Math.round(images.length * fraction))));
   return { train: rows.filter((x) => !held.has(x.image)), val: rows.filter((x) => held.has(x.image)) };
-}
-
-/** The order of examples in an epoch: a permutation that depends only on (seed, epoch). */
-export function epochOrder(n: number, seed: number, epoch: number): Int32Array {
-  return permutation(n, rng((seed * 1_000_003 + epoch * 7919) >>> 0));
 }
 
 /** Fills reusable batch buffers; one set per batch size, so no per-step allocation. */

@@ -7,6 +7,7 @@
 //   only through `values()`, which runs a CPU-output copy session — never getData() on a GPU
 //   tensor, which aborts the process (ARCHITECTURE.md §4).
 // `lastStep` reports the bytes each step moved host↔device, read from the tensors' locations.
+// The graphs come from an M2FN training setup (`setupGraphs`) or ready built (the MLP baseline's).
 import * as ort from 'onnxruntime-node';
 import { input, type Value } from '../../graph/core/ir.ts';
 import { identity } from '../../graph/ops/elementwise.ts';
@@ -22,14 +23,38 @@ export interface Batch {
   feeds: Record<string, ort.Tensor>;
 }
 
-export interface EngineOptions {
-  setup: TrainingSetup;
+/**
+ * What an engine runs. `step` is the fused step (params as inputs; batch inputs, optimizer
+ * states, lr, step → loss, then `<tensor>_new` for every tensor it updates); `eval` maps a batch to
+ * [loss, prediction] without updating anything (an engine without it cannot `evaluate`); `split`
+ * is the training model and optimizer pair of mode 'split'.
+ */
+export interface EngineGraphs {
+  step: GraphSpec & { states: Value[] };
+  /** The parameters the optimizer updates. */
+  trainables: string[];
+  eval?: GraphSpec;
+  split?: { training: GraphSpec; optimizer: GraphSpec };
+}
+
+/** The graphs of an M2FN training setup; the split pair only for mode 'split'. */
+export function setupGraphs(setup: TrainingSetup, mode: StepMode): EngineGraphs {
+  const step = trainStep(setup);
+  return {
+    step,
+    trainables: step.model.params.trainable.filter((p) => !setup.frozen?.(p.name!)).map((p) => p.name!),
+    eval: evalModel(setup),
+    split: mode === 'split' ? { training: trainingModel(setup), optimizer: optimizerModel(setup) } : undefined,
+  };
+}
+
+export type EngineOptions = ({ setup: TrainingSetup } | { graphs: EngineGraphs }) & {
   mode: StepMode;
   ep: ExecutionProvider;
   threads?: number;
   /** Initial values of every parameter, statistic and optimizer state, by name (missing state → zeros). */
   initial: Map<string, Float32Array>;
-}
+};
 
 /** Bytes one step copied host → device (`up`) and device → host (`down`). */
 export interface StepTraffic {
@@ -65,7 +90,7 @@ export class TrainEngine {
   private constructor(
     private readonly step_: ort.InferenceSession,
     private readonly optimizer: ort.InferenceSession | null,
-    private readonly evaluator: ort.InferenceSession,
+    private readonly evaluator: ort.InferenceSession | null,
     /** Device-resident engines: an identity graph over every slot with outputs on the host. */
     private readonly hostCopy: ort.InferenceSession | null,
     /** Names updated by the train step (fused) or the training model + optimizer (split). */
@@ -74,7 +99,7 @@ export class TrainEngine {
     private readonly grads: Map<string, Float32Array>,
     private readonly evalInputs: string[],
     private readonly stepInputs: string[],
-    readonly predictionName: string,
+    readonly predictionName: string | null,
     /** Optimizer state tensors: fed to the optimizer only, never to the model graphs. */
     private readonly states: Set<string>,
     readonly ep: ExecutionProvider,
@@ -97,8 +122,9 @@ export class TrainEngine {
         throw e;
       }
     };
-    const fused = trainStep(o.setup);
-    const trainables = fused.model.params.trainable.filter((p) => !o.setup.frozen?.(p.name!)).map((p) => p.name!);
+    const graphs = 'graphs' in o ? o.graphs : setupGraphs(o.setup, o.mode);
+    const fused = graphs.step;
+    const trainables = graphs.trainables;
     const allTensors: Value[] = [...fused.paramOrder!, ...fused.states];
     const slots = new Map<string, Slot>();
     for (const v of allTensors) {
@@ -112,10 +138,9 @@ export class TrainEngine {
     }
     const updated = fused.outputs.slice(1).map((v) => updatedTensor(v.name!));
     const states = new Set(fused.states.map((v) => v.name!));
-    const evalSpec = evalModel(o.setup);
-    const evaluator = await open(evalSpec, 'eval_model', 'all');
-    const evalInputs = evalSpec.inputs.map((v) => v.name!);
-    const predictionName = evalSpec.outputs[1].name!;
+    const evaluator = graphs.eval ? await open(graphs.eval, 'eval_model', 'all') : null;
+    const evalInputs = graphs.eval?.inputs.map((v) => v.name!) ?? [];
+    const predictionName = graphs.eval ? graphs.eval.outputs[1].name! : null;
     const hostCopy = resident ? await open(hostCopySpec(allTensors), 'host_copy', 'all') : null;
     const make = (step: ort.InferenceSession, optimizer: ort.InferenceSession | null, grads: Map<string, Float32Array>, stepInputs: string[]) => {
       const engine = new TrainEngine(step, optimizer, evaluator, hostCopy, updated, trainables, grads, evalInputs, stepInputs, predictionName, states, o.ep);
@@ -123,10 +148,14 @@ export class TrainEngine {
       return engine;
     };
     if (o.mode === 'fused') return make(await open(fused, 'train_step', ['loss']), null, new Map(), fused.inputs.map((v) => v.name!));
-    const training = trainingModel(o.setup);
+    if (!graphs.split) {
+      await Promise.all(opened.map((s) => s.release()));
+      throw new Error("TrainEngine: mode 'split' needs the graphs' split pair (training model and optimizer)");
+    }
+    const { training } = graphs.split;
     const grads = resident ? new Map<string, Float32Array>() : new Map(trainables.map((n) => [n, new Float32Array(slots.get(n)!.cur.length)]));
     const step = await open(training, 'training_model', ['loss']);
-    const optimizer = await open(optimizerModel(o.setup), 'optimizer_model', []);
+    const optimizer = await open(graphs.split.optimizer, 'optimizer_model', []);
     return make(step, optimizer, grads, training.inputs.map((v) => v.name!));
   }
 
@@ -224,6 +253,7 @@ export class TrainEngine {
 
   /** Loss and predictions with running statistics (no update). */
   async evaluate(batch: Batch): Promise<{ loss: number; prediction: Float32Array }> {
+    if (!this.evaluator || !this.predictionName) throw new Error('TrainEngine: this engine was opened without an eval graph');
     const out = await this.evaluator.run(this.modelFeeds({ ...this.paramFeeds(), ...batch.feeds }, this.evalInputs), ['loss', this.predictionName]);
     return { loss: (out.loss.data as Float32Array)[0], prediction: out[this.predictionName].data as Float32Array };
   }
@@ -249,7 +279,7 @@ export class TrainEngine {
     for (const s of this.slots.values()) if (s.dev && s.dev.location !== 'cpu') s.dev.dispose();
     await this.step_.release();
     await this.optimizer?.release();
-    await this.evaluator.release();
+    await this.evaluator?.release();
     await this.hostCopy?.release();
   }
 }

@@ -1,17 +1,17 @@
 // Stage 5 of a training run (train.ts): the epochs. Each one steps through a seeded shuffle of
-// the training rows, validates (validate.ts), keeps the best epoch, checkpoints, appends to the
+// the training rows (the shared step loop, steps.ts), validates (validate.ts), keeps the best epoch, checkpoints, appends to the
 // JSONL log and may stop early; a signal ends the run after the current step with a checkpoint
 // to resume from. The loop state lives in every checkpoint, so a resumed run continues exactly.
 import { writeFileAtomic } from '../../runtime/atomic-write.ts';
 import { FieldError } from '../../runtime/errors.ts';
 import { createProgress } from '../progress.ts';
 import { writeCheckpoint } from './checkpoint.ts';
-import { epochOrder } from './data.ts';
 import type { RunEngine } from './open-engine.ts';
 import type { OpenedRun } from './open-run.ts';
 import type { EpochLog, TrainOptions } from './options.ts';
 import type { PreparedData } from './prepare-data.ts';
 import { learningRate } from './schedule.ts';
+import { epochBatches, epochOrder, stepEpoch, type LoopState } from './steps.ts';
 import { checkImageSensitivity, evaluate } from './validate.ts';
 
 export interface EpochPlan {
@@ -24,7 +24,7 @@ export interface EpochPlan {
 /** The run's length in steps; refuses a learning-rate schedule that does not fit it, before any step. */
 export function planEpochs(o: TrainOptions, n: number): EpochPlan {
   // A last batch of one would make batch statistics degenerate; it joins the next epoch's shuffle.
-  const batchesPerEpoch = Math.floor(n / o.batchSize) + (n % o.batchSize >= 2 ? 1 : 0);
+  const batchesPerEpoch = epochBatches(n, o.batchSize, 2);
   const totalSteps = batchesPerEpoch * o.epochs;
   learningRate(o.lr, o.schedule, 0, totalSteps);
   return { n, batchesPerEpoch, totalSteps };
@@ -44,69 +44,56 @@ export const startEpoch = (run: OpenedRun) => run.resumed?.meta.epoch ?? 0;
 export async function runEpochs(o: TrainOptions, run: OpenedRun, data: PreparedData, engine: RunEngine, plan: EpochPlan, interrupted: () => NodeJS.Signals | null, say: (s: string) => void): Promise<EpochsOutcome> {
   const { n, batchesPerEpoch, totalSteps } = plan;
   const meta = run.resumed?.meta;
-  let step = meta?.step ?? 0;
   let epoch = startEpoch(run);
-  let batchInEpoch = meta?.batchInEpoch ?? 0;
   const extra = (meta?.extra ?? {}) as { log?: EpochLog[]; bestEpoch?: number | null; sinceBest?: number; lossSum?: number; seen?: number };
+  const state: LoopState = { step: meta?.step ?? 0, batch: meta?.batchInEpoch ?? 0, lossSum: extra.lossSum ?? 0, seen: extra.seen ?? 0 };
   const log: EpochLog[] = extra.log ?? [];
   let bestMetric = meta?.bestMetric ?? null;
   let bestEpoch = extra.bestEpoch ?? null;
   let sinceBest = extra.sinceBest ?? 0;
-  let lossSum = extra.lossSum ?? 0;
-  let seen = extra.seen ?? 0;
-  if (run.resumed) say(`resuming at epoch ${epoch + 1}, batch ${batchInEpoch}, step ${step}`);
+  if (run.resumed) say(`resuming at epoch ${epoch + 1}, batch ${state.batch}, step ${state.step}`);
 
   const save = async (path: string) =>
     writeCheckpoint(path, {
       meta: {
-        format: 'm2fn-checkpoint/1', configHash: run.hash, config: run.identity, step, epoch, batchInEpoch, rngState: [o.seed], bestMetric,
-        extra: { log, bestEpoch, sinceBest, lossSum, seen, targets: data.spec },
+        format: 'm2fn-checkpoint/1', configHash: run.hash, config: run.identity, step: state.step, epoch, batchInEpoch: state.batch, rngState: [o.seed], bestMetric,
+        extra: { log, bestEpoch, sinceBest, lossSum: state.lossSum, seen: state.seen, targets: data.spec },
       },
       tensors: await engine.snapshot(),
     });
 
   let stoppedEarly = false;
-  let stopped = false;
   const t0 = performance.now();
-  while (epoch < o.epochs && !stopped) {
+  while (epoch < o.epochs) {
     await engine.enterEpoch(epoch, say);
-    const order = epochOrder(n, o.seed, epoch);
-    const progress = o.quiet ? null : createProgress({ total: batchesPerEpoch, label: `epoch ${epoch + 1}/${o.epochs}`, unit: 'batch', start: batchInEpoch });
+    const progress = o.quiet ? null : createProgress({ total: batchesPerEpoch, label: `epoch ${epoch + 1}/${o.epochs}`, unit: 'batch', start: state.batch });
     const epochStart = performance.now();
     let epochImages = 0;
-    for (; batchInEpoch < batchesPerEpoch; batchInEpoch++) {
-      if (o.maxSteps !== undefined && step >= o.maxSteps) {
-        stopped = true;
-        break;
-      }
-      const rows = order.subarray(batchInEpoch * o.batchSize, Math.min(n, (batchInEpoch + 1) * o.batchSize));
-      const batch = data.trainBatcher.fill(rows, (o.seed * 2654435761 + step) >>> 0);
-      const lr = learningRate(o.lr, o.schedule, step, totalSteps);
-      const loss = await engine.step(batch, lr, step + 1);
-      if (!Number.isFinite(loss)) throw new FieldError('lr', `training diverged: loss ${loss} at step ${step + 1} (epoch ${epoch + 1}); try a lower learning rate`);
-      step++;
-      await engine.updateAverage(step);
-      lossSum += loss * rows.length;
-      seen += rows.length;
-      epochImages += rows.length;
-      const rate = epochImages / ((performance.now() - epochStart) / 1000);
-      progress?.tick(1, { loss: lossSum / seen, 'img/s': rate.toFixed(1) });
-      const signal = interrupted();
-      if (signal) {
-        batchInEpoch++;
-        await save(run.files.last);
-        throw new Interrupted(signal, run.files.last);
-      }
-      if (o.checkpointEvery > 0 && step % o.checkpointEvery === 0 && batchInEpoch + 1 < batchesPerEpoch) {
-        batchInEpoch++;
-        await save(run.files.last);
-        batchInEpoch--;
-      }
-    }
-    if (stopped) break;
+    const finished = await stepEpoch(engine, state, {
+      epoch,
+      order: epochOrder(n, o.seed, epoch),
+      batchSize: o.batchSize,
+      batches: batchesPerEpoch,
+      maxSteps: o.maxSteps,
+      lr: (step) => learningRate(o.lr, o.schedule, step, totalSteps),
+      batch: (rows, step) => data.trainBatcher.fill(rows, (o.seed * 2654435761 + step) >>> 0),
+      after: async (rows) => {
+        await engine.updateAverage(state.step);
+        epochImages += rows;
+        const rate = epochImages / ((performance.now() - epochStart) / 1000);
+        progress?.tick(1, { loss: state.lossSum / state.seen, 'img/s': rate.toFixed(1) });
+        const signal = interrupted();
+        if (signal) {
+          await save(run.files.last);
+          throw new Interrupted(signal, run.files.last);
+        }
+        if (o.checkpointEvery > 0 && state.step % o.checkpointEvery === 0 && state.batch < batchesPerEpoch) await save(run.files.last);
+      },
+    });
+    if (!finished) break;
     progress?.done();
     const entry: EpochLog = {
-      epoch: epoch + 1, step, trainLoss: lossSum / Math.max(1, seen), lr: learningRate(o.lr, o.schedule, Math.max(0, step - 1), totalSteps),
+      epoch: epoch + 1, step: state.step, trainLoss: state.lossSum / Math.max(1, state.seen), lr: learningRate(o.lr, o.schedule, Math.max(0, state.step - 1), totalSteps),
       imgPerS: epochImages / ((performance.now() - epochStart) / 1000), seconds: (performance.now() - t0) / 1000,
     };
     let improved = true;
@@ -127,9 +114,9 @@ export async function runEpochs(o: TrainOptions, run: OpenedRun, data: PreparedD
       say(`epoch ${epoch + 1}: train loss ${entry.trainLoss.toPrecision(4)}`);
     }
     log.push(entry);
-    lossSum = 0;
-    seen = 0;
-    batchInEpoch = 0;
+    state.lossSum = 0;
+    state.seen = 0;
+    state.batch = 0;
     epoch++; // checkpoints from here on say "start the next epoch"
     if (improved) await save(run.files.best);
     await save(run.files.last);
@@ -141,12 +128,12 @@ export async function runEpochs(o: TrainOptions, run: OpenedRun, data: PreparedD
       break;
     }
   }
-  return { log, bestEpoch, bestMetric, stoppedEarly, steps: step };
+  return { log, bestEpoch, bestMetric, stoppedEarly, steps: state.step };
 }
 
-/** A run stopped by a signal after checkpointing; `ort-train --resume` continues it. */
+/** A run stopped by a signal after checkpointing; the same options with `resume` continue it. */
 export class Interrupted extends Error {
   constructor(readonly signal: NodeJS.Signals, checkpoint: string) {
-    super(`interrupted by ${signal}; checkpoint written to ${checkpoint}, continue with --resume`);
+    super(`interrupted by ${signal}; checkpoint written to ${checkpoint}, continue with \`resume\``);
   }
 }

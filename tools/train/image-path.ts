@@ -100,7 +100,7 @@ function findings(r: ImagePathReport): string[] {
   const out: string[] = [];
   const last = r.stages[r.stages.length - 1];
   if (r.fuse && r.fuse.saturated >= r.fuse.units / 2) {
-    out.push(`the high-level fusion's image branch is saturated: ${r.fuse.saturated}/${r.fuse.units} tanh units sit at ±1 for every image (their spread across images ${r.fuse.spreadAcrossImages.toExponential(1)}), so no gradient reaches the backbone; the last VGG stage reaches |x| = ${last.maxAbs.toExponential(1)} — unnormalised features grew during training (try --backbone-norm batch or a lower --lr)`);
+    out.push(`the high-level fusion's image branch is saturated: ${r.fuse.saturated}/${r.fuse.units} tanh units sit at ±1 for every image (their spread across images ${r.fuse.spreadAcrossImages.toExponential(1)}), so no gradient reaches the backbone; the last VGG stage reaches |x| = ${last.maxAbs.toExponential(1)} — unnormalised features grew during training (try \`backboneNorm\` batch or a lower \`lr\`)`);
   }
   const dead = r.stages.filter((s) => s.dead === s.channels);
   if (dead.length) out.push(`VGG stage ${dead.map((s) => s.stage).join(', ')}: every unit is dead (never positive on this batch), the image cannot reach the head`);

@@ -58,7 +58,7 @@ export function openRun(o: TrainOptions): OpenedRun {
     if (!existsSync(files.last)) throw new FieldError('resume', `no checkpoint at ${files.last}`);
     resumed = readCheckpoint(files.last);
   } else if (!o.force && existsSync(checkpoints) && readdirSync(checkpoints).length) {
-    throw new Error(`${o.out} already holds a training run (${checkpoints}); use --resume to continue it or --force to start over`);
+    throw new FieldError('out', `${o.out} already holds a training run (${checkpoints}); use \`resume\` to continue it or \`force\` to start over`);
   }
   return { files, identity, hash, resumed };
 }

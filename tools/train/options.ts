@@ -48,8 +48,14 @@ export interface TrainOptions {
   /** Image sensitivity on the validation rows each epoch: swap rounds (sensitivity.ts; default 4, 0: off). */
   sensitivityRounds?: number;
   textEncoder?: TextEncoder;
+  /** No progress lines (warnings still go out). */
   quiet?: boolean;
+  /** Where the run's lines and warnings go (default: stderr). Fields they name read `like this`. */
+  report?: (line: string) => void;
 }
+
+/** The sink of a run's lines: `o.report`, or stderr. */
+export const reportLine = (o: TrainOptions) => o.report ?? ((line: string) => void process.stderr.write(`${line}\n`));
 
 export interface EpochLog {
   epoch: number;

@@ -9,7 +9,7 @@ import { exportRun } from './export.ts';
 import { buildGraphs } from './graphs.ts';
 import { RunEngine } from './open-engine.ts';
 import { openRun } from './open-run.ts';
-import type { TrainOptions, TrainResult } from './options.ts';
+import { reportLine, type TrainOptions, type TrainResult } from './options.ts';
 import { prepareData } from './prepare-data.ts';
 import { lockRunDir } from './run-lock.ts';
 
@@ -19,8 +19,8 @@ export type { EpochLog, TrainOptions, TrainResult, Validation } from './options.
 /** A directory this call created and left empty is removed. */
 export async function train(o: TrainOptions): Promise<TrainResult> {
   // A run writes only in `out`, which must not overlap what it reads.
-  const inputs = [{ name: '--data', path: o.data }, ...(o.validation.kind === 'file' ? [{ name: '--validation file', path: o.validation.file }] : []), ...(o.pretrained ? [{ name: '--pretrained', path: o.pretrained }] : [])];
-  assertDisjoint('ort-train', o.out, inputs, (m) => new Error(m));
+  const inputs = [{ field: 'data', path: o.data }, ...(o.validation.kind === 'file' ? [{ field: 'validation.file', path: o.validation.file }] : []), ...(o.pretrained ? [{ field: 'pretrained', path: o.pretrained }] : [])];
+  assertDisjoint(o.out, inputs);
   const existed = existsSync(o.out);
   const lock = lockRunDir(o.out);
   try {
@@ -32,8 +32,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
 }
 
 async function trainLocked(o: TrainOptions): Promise<TrainResult> {
+  const report = reportLine(o);
   const say = (s: string) => {
-    if (!o.quiet) process.stderr.write(`${s}\n`);
+    if (!o.quiet) report(s);
   };
   // Everything that can be refused is checked before anything is written.
   const run = openRun(o);

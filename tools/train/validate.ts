@@ -5,7 +5,7 @@ import { describeSensitivity, IMAGE_BLIND_RATIO, imageIds, imageSensitivity, typ
 import { predictedScores, type Batcher, type Examples, type TargetSpec } from './data.ts';
 import type { TrainEngine } from './engine.ts';
 import { diagnoseImagePath } from './image-path.ts';
-import type { EpochLog, TrainOptions } from './options.ts';
+import { reportLine, type EpochLog, type TrainOptions } from './options.ts';
 import type { PreparedData } from './prepare-data.ts';
 
 /** What validation needs of an engine. */
@@ -54,7 +54,7 @@ export async function checkImageSensitivity(o: TrainOptions, engine: Evaluator, 
     const rows = Int32Array.from({ length: Math.min(64, data.val.rows.length) }, (_, i) => i);
     const found = await diagnoseImagePath(o.config, await engine.values(), data.valBatcher.fill(rows, null).feeds, rows.length);
     // Printed even with --quiet: a run that stopped seeing its images must not pass unnoticed.
-    process.stderr.write(`warning: epoch ${epoch + 1}: the model is image-blind (image sensitivity ${s.ratio.toFixed(3)} < ${IMAGE_BLIND_RATIO}): ${found.findings.join('; ') || 'no dead units or saturated branch found on a validation batch'}\n`);
+    reportLine(o)(`warning: epoch ${epoch + 1}: the model is image-blind (image sensitivity ${s.ratio.toFixed(3)} < ${IMAGE_BLIND_RATIO}): ${found.findings.join('; ') || 'no dead units or saturated branch found on a validation batch'}`);
   }
   return { imageSensitivity: s.ratio, imageSprcLoss: s.sprcLoss };
 }

@@ -1,6 +1,6 @@
 // Attribute-only linear regression (paper Table 7, "only aux" rows): weighted least squares
 // with a small ridge term, solved in float64 by Cholesky on the normal equations.
-import { checkFitArgs, checkPredictArgs, type Regressor } from './types.ts';
+import { checkFitArgs, checkPredictArgs, unitMeanWeights, type Regressor } from './types.ts';
 
 export interface LinearOptions {
   /**
@@ -62,12 +62,7 @@ export function fitLinear(X: Float32Array[], y: ArrayLike<number>, w?: ArrayLike
   const ridge = opts.ridge ?? 1e-6;
   if (!(ridge >= 0)) throw new RangeError(`ridge must be >= 0, got ${ridge}`);
   const n = X.length;
-  const weight = new Float64Array(n).fill(1);
-  if (w !== undefined) {
-    let sum = 0;
-    for (let i = 0; i < n; i++) sum += w[i];
-    for (let i = 0; i < n; i++) weight[i] = (w[i] * n) / sum;
-  }
+  const weight = unitMeanWeights(n, w);
 
   // Centring on the weighted means takes the intercept out of the system.
   const xMean = new Float64Array(d);

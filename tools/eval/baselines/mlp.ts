@@ -1,21 +1,26 @@
 // Attribute-only MLP baseline (paper Table 7, "Only MLP"): aux → ReLU layers → CTR, built with our
 // graph builder (dense layers, autodiff, the weighted-MSE loss and the AdamW graph) and trained
-// with onnxruntime-node. A small, focused loop: the model has no images, no batch norm and no
-// dropout, so it needs none of tools/train's machinery. Prediction runs the learned weights in
-// float64 JavaScript (the same affine + ReLU maps), so `predict` is synchronous like the other
-// baselines'.
+// by the training engine and step loop M2FN trains with (tools/train/engine.ts, steps.ts), in
+// an epoch order from the same seeded shuffle. The model has no images, no batch norm and no
+// dropout, so it needs none of the run machinery around them (checkpoints, phases, image
+// sensitivity). Validation and prediction run the learned weights in float64 JavaScript (the same
+// affine + ReLU maps), so `predict` is synchronous like the other baselines'.
 import * as ort from 'onnxruntime-node';
 import { gradients } from '../../../graph/autodiff/gradients.ts';
 import { input, type Value } from '../../../graph/core/ir.ts';
 import type { LayerCtx } from '../../../graph/layers/context.ts';
-import { linear } from '../../../graph/layers/dense.ts';
+import { defaultConfig } from '../../../graph/models/config.ts';
+import { denseParams, linear } from '../../../graph/layers/dense.ts';
 import { relu } from '../../../graph/ops/index.ts';
 import { ParamStore } from '../../../graph/core/params.ts';
-import { permutation, rng, shuffle } from '../../../runtime/random.ts';
-import { serialize, type GraphSpec } from '../../../graph/core/serialize.ts';
+import { permutation, rng } from '../../../runtime/random.ts';
+import type { GraphSpec } from '../../../graph/core/serialize.ts';
 import { buildLoss } from '../../../graph/training/losses.ts';
 import { buildOptimizer, DEFAULT_OPTIMIZER, type OptimizerConfig } from '../../../graph/training/optimizers.ts';
-import { checkFitArgs, checkPredictArgs, type Regressor } from './types.ts';
+import { newName } from '../../../graph/training/graphs.ts';
+import { TrainEngine, type Batch } from '../../train/engine.ts';
+import { epochBatches, epochOrder, stepEpoch, type LoopState } from '../../train/steps.ts';
+import { checkFitArgs, checkPredictArgs, targetScale, unitMeanWeights, type Regressor } from './types.ts';
 
 export interface MlpOptions {
   /** Hidden layer sizes (default [256, 64]). */
@@ -60,7 +65,7 @@ export const DEFAULT_MLP: Required<Omit<MlpOptions, 'onEpoch' | 'threads'>> = {
 };
 
 interface Graphs {
-  step: GraphSpec;
+  step: GraphSpec & { states: Value[] };
   params: Value[];
   states: Value[];
   layers: { w: string; b: string; in: number; out: number }[];
@@ -68,7 +73,9 @@ interface Graphs {
 
 function buildGraphs(d: number, hidden: number[], opt: OptimizerConfig, seed: number): Graphs {
   const store = new ParamStore(seed);
-  const ctx: LayerCtx = { params: store, training: true, bnMomentum: 0.1, bnEps: 1e-5, statUpdates: new Map(), dropoutMasks: [] };
+  // No norm layers here; the context still carries the config's norm settings, not a copy of them.
+  const { bnMomentum, bnEps } = defaultConfig();
+  const ctx: LayerCtx = { params: store, training: true, bnMomentum, bnEps, statUpdates: new Map(), dropoutMasks: [] };
   const aux = input('aux', 'float32', ['N', d]);
   const layers: Graphs['layers'] = [];
   let h = aux;
@@ -76,7 +83,8 @@ function buildGraphs(d: number, hidden: number[], opt: OptimizerConfig, seed: nu
   [...hidden, 1].forEach((size, i) => {
     const name = i < hidden.length ? `mlp.fc${i + 1}` : 'mlp.out';
     const y = linear(ctx, name, h, size);
-    layers.push({ w: `${name}.weight`, b: `${name}.bias`, in: width, out: size });
+    const { weight, bias } = denseParams(store, name);
+    layers.push({ w: weight.name!, b: bias.name!, in: width, out: size });
     h = i < hidden.length ? relu(y) : y;
     width = size;
   });
@@ -85,8 +93,8 @@ function buildGraphs(d: number, hidden: number[], opt: OptimizerConfig, seed: nu
   const params = store.trainable;
   const grads = gradients(loss, params);
   const o = buildOptimizer(opt, params, grads);
-  const outputs = [loss, ...[...o.updates].map(([v, u]) => u.named(`${v.name}_new`))];
-  const step: GraphSpec = { name: 'mlp_train_step', inputs: [aux, ...inputs, ...o.states, o.lr, o.step], outputs, paramsAsInputs: true, paramOrder: params };
+  const outputs = [loss, ...[...o.updates].map(([v, u]) => u.named(newName(v.name!)))];
+  const step = { name: 'mlp_train_step', inputs: [aux, ...inputs, ...o.states, o.lr, o.step], outputs, paramsAsInputs: true, paramOrder: params, states: o.states };
   return { step, params, states: o.states, layers };
 }
 
@@ -119,45 +127,20 @@ export async function fitMlp(X: Float32Array[], y: ArrayLike<number>, w?: ArrayL
   if (!(Number.isInteger(o.batchSize) && o.batchSize > 0)) throw new RangeError(`MLP: batchSize must be a positive integer, got ${o.batchSize}`);
   if (!(o.valFraction >= 0 && o.valFraction < 1)) throw new RangeError(`MLP: valFraction must be in [0, 1), got ${o.valFraction}`);
   const n = X.length;
-  let mean = 0;
-  for (let i = 0; i < n; i++) mean += y[i];
-  mean /= n;
-  let v = 0;
-  for (let i = 0; i < n; i++) v += (y[i] - mean) ** 2;
-  const std = Math.sqrt(v / n) || 1;
-  const weight = new Float32Array(n).fill(1);
-  if (w) {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += w[i];
-    for (let i = 0; i < n; i++) weight[i] = (w[i] * n) / s;
-  }
+  const { mean, std: spread } = targetScale(y);
+  const std = spread || 1;
+  const weight = Float32Array.from(unitMeanWeights(n, w));
 
   // Seeded hold-out of rows for picking the epoch.
-  const r = rng(o.seed ^ 0x6d6c70);
-  const perm = permutation(n, r);
+  const perm = permutation(n, rng(o.seed ^ 0x6d6c70));
   const nVal = o.valFraction > 0 && n >= 10 ? Math.max(1, Math.round(n * o.valFraction)) : 0;
   const valRows = perm.subarray(0, nVal);
   const trainRows = Int32Array.from(perm.subarray(nVal));
 
   const g = buildGraphs(d, o.hidden, { ...DEFAULT_OPTIMIZER, kind: 'adamw', weightDecay: o.weightDecay }, o.seed);
-  const session = await ort.InferenceSession.create(serialize(g.step), {
-    executionProviders: ['cpu'],
-    intraOpNumThreads: o.threads ?? 1,
-    graphOptimizationLevel: 'all',
-  });
-  const values = new Map<string, Float32Array>();
-  const shapes = new Map<string, number[]>();
-  for (const p of g.params) {
-    values.set(p.name!, Float32Array.from(p.data as Float32Array));
-    shapes.set(p.name!, p.shape as number[]);
-  }
-  for (const s of g.states) {
-    values.set(s.name!, new Float32Array(s.size));
-    shapes.set(s.name!, s.shape as number[]);
-  }
-  const outNames = g.step.outputs.slice(1).map((x) => x.name!);
+  const engine = await TrainEngine.create({ graphs: { step: g.step, trainables: g.params.map((p) => p.name!) }, mode: 'fused', ep: 'cpu', threads: o.threads ?? 1, initial: new Map() });
 
-  const batchFeeds = (rows: ArrayLike<number>) => {
+  const batchFeeds = (rows: ArrayLike<number>): Batch => {
     const m = rows.length;
     const aux = new Float32Array(m * d);
     const target = new Float32Array(m);
@@ -168,12 +151,15 @@ export async function fitMlp(X: Float32Array[], y: ArrayLike<number>, w?: ArrayL
       wt[i] = weight[rows[i]];
     }
     return {
-      aux: new ort.Tensor('float32', aux, [m, d]),
-      target: new ort.Tensor('float32', target, [m, 1]),
-      weight: new ort.Tensor('float32', wt, [m, 1]),
+      n: m,
+      feeds: {
+        aux: new ort.Tensor('float32', aux, [m, d]),
+        target: new ort.Tensor('float32', target, [m, 1]),
+        weight: new ort.Tensor('float32', wt, [m, 1]),
+      },
     };
   };
-  const valLoss = () => {
+  const valLoss = (values: Map<string, Float32Array>) => {
     if (!nVal) return null;
     let s = 0;
     let ws = 0;
@@ -187,34 +173,26 @@ export async function fitMlp(X: Float32Array[], y: ArrayLike<number>, w?: ArrayL
 
   const log: MlpEpoch[] = [];
   let best = { loss: Infinity, epoch: 0, weights: new Map<string, Float32Array>() };
-  let step = 0;
+  // Every row is stepped on: with no batch statistics a last batch of one is harmless.
+  const batches = epochBatches(trainRows.length, o.batchSize, 1);
+  const state: LoopState = { step: 0, batch: 0, lossSum: 0, seen: 0 };
   try {
-    for (let epoch = 1; epoch <= o.epochs; epoch++) {
-      const order = shuffle(Int32Array.from(trainRows), r);
-      let lossSum = 0;
-      for (let at = 0; at < order.length; at += o.batchSize) {
-        const rows = order.subarray(at, Math.min(order.length, at + o.batchSize));
-        const feeds: Record<string, ort.Tensor> = { ...batchFeeds(rows) };
-        for (const [k, val] of values) feeds[k] = new ort.Tensor('float32', val, shapes.get(k)!);
-        step++;
-        feeds.lr = new ort.Tensor('float32', Float32Array.of(o.lr), []);
-        feeds.step = new ort.Tensor('float32', Float32Array.of(step), []);
-        const out = await session.run(feeds);
-        const loss = (out.loss.data as Float32Array)[0];
-        if (!Number.isFinite(loss)) throw new Error(`MLP: training diverged (loss ${loss} at step ${step}); lower lr`);
-        lossSum += loss * rows.length;
-        for (const name of outNames) values.set(name.slice(0, -4), out[name].data as Float32Array);
-      }
-      const e: MlpEpoch = { epoch, trainLoss: lossSum / order.length, valLoss: valLoss() };
+    for (let epoch = 0; epoch < o.epochs; epoch++) {
+      const order = epochOrder(trainRows.length, o.seed, epoch).map((k) => trainRows[k]);
+      Object.assign(state, { batch: 0, lossSum: 0, seen: 0 });
+      await stepEpoch(engine, state, { epoch, order, batchSize: o.batchSize, batches, lr: () => o.lr, batch: batchFeeds });
+      // cpu engine values are views of its buffers: read them before the next step, copy to keep.
+      const values = new Map([...(await engine.values())].map(([k, v]) => [k, v.data]));
+      const e: MlpEpoch = { epoch: epoch + 1, trainLoss: state.lossSum / state.seen, valLoss: valLoss(values) };
       log.push(e);
       o.onEpoch?.(e);
-      const metric = e.valLoss ?? -epoch; // without validation: the last epoch
+      const metric = e.valLoss ?? -e.epoch; // without validation: the last epoch
       if (metric < best.loss) {
-        best = { loss: metric, epoch, weights: new Map(g.params.map((p) => [p.name!, Float32Array.from(values.get(p.name!)!)])) };
-      } else if (o.patience > 0 && epoch - best.epoch >= o.patience) break;
+        best = { loss: metric, epoch: e.epoch, weights: new Map(g.params.map((p) => [p.name!, Float32Array.from(values.get(p.name!)!)])) };
+      } else if (o.patience > 0 && e.epoch - best.epoch >= o.patience) break;
     }
   } finally {
-    await session.release();
+    await engine.release();
   }
   const weights = best.weights;
   return {

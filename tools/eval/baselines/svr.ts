@@ -2,7 +2,7 @@
 // libsvm-js. libsvm-js is an optional dependency: it is loaded lazily, on the first fit, from its
 // synchronous asm build, so the rest of tools/eval works without it.
 import { createRequire } from 'node:module';
-import { checkFitArgs, checkPredictArgs, type Regressor } from './types.ts';
+import { checkFitArgs, checkPredictArgs, targetScale, type Regressor } from './types.ts';
 
 /** The slice of libsvm-js's SVM class that we use. */
 export interface LibsvmModel {
@@ -98,12 +98,7 @@ export function fitSvr(X: Float32Array[], y: ArrayLike<number>, w: ArrayLike<num
     }
   }
   const n = X.length;
-  let yMean = 0;
-  for (let i = 0; i < n; i++) yMean += y[i];
-  yMean /= n;
-  let yVar = 0;
-  for (let i = 0; i < n; i++) yVar += (y[i] - yMean) ** 2;
-  const yStd = Math.sqrt(yVar / n);
+  const { mean: yMean, std: yStd } = targetScale(y);
   if (yStd === 0) {
     // A constant target: the SVR solution is that constant; libsvm is not needed.
     return {

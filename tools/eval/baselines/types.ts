@@ -32,3 +32,24 @@ export function checkPredictArgs(name: string, X: Float32Array[], d: number): vo
     if (row.length !== d) throw new RangeError(`${name}.predict: row ${i} has ${row.length} features, the model was fit on ${d}`);
   });
 }
+
+/** Mean and (population) standard deviation of the targets; baselines that fit (y − mean) / std map back with them. */
+export function targetScale(y: ArrayLike<number>): { mean: number; std: number } {
+  const n = y.length;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += y[i];
+  mean /= n;
+  let v = 0;
+  for (let i = 0; i < n; i++) v += (y[i] - mean) ** 2;
+  return { mean, std: Math.sqrt(v / n) };
+}
+
+/** The row weights rescaled to mean 1 (all 1 without `w`), as the trainer weights its loss. */
+export function unitMeanWeights(n: number, w?: ArrayLike<number>): Float64Array {
+  const weight = new Float64Array(n).fill(1);
+  if (w === undefined) return weight;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += w[i];
+  for (let i = 0; i < n; i++) weight[i] = (w[i] * n) / sum;
+  return weight;
+}
