@@ -13,6 +13,7 @@ import { build } from '../graph/core/builder.ts';
 import { serialize } from '../graph/core/serialize.ts';
 import { conv, mul, reduceSum, transpose } from '../graph/ops/index.ts';
 import { rng } from '../runtime/random.ts';
+import { difference } from '../tools/metrics/difference.ts';
 
 const argv = await yargs(hideBin(process.argv))
   .option('batch', { type: 'number', default: 8 })
@@ -30,11 +31,6 @@ const forms: Record<string, (X: Value, G: Value, W: Value) => Value> = {
 };
 const r = rng(3);
 const rand = (n: number) => Float32Array.from({ length: n }, () => 2 * r() - 1);
-const relL2 = (a: Float32Array, b: Float32Array) => {
-  let d = 0, s = 0;
-  for (let i = 0; i < a.length; i++) (d += (a[i] - b[i]) ** 2), (s += b[i] ** 2);
-  return Math.sqrt(d / s);
-};
 const rows: Record<string, unknown>[] = [];
 const total: Record<string, number> = { rule: 0, swapped: 0 };
 for (const [ci, co, H] of LAYERS) {
@@ -55,7 +51,7 @@ for (const [ci, co, H] of LAYERS) {
     sessions[k] = await ort.InferenceSession.create(serialize(spec), { graphOptimizationLevel: 'all' });
     out[k] = (await sessions[k].run(feedsOf(k))).dw.data as Float32Array; // warm-up
   }
-  const err = relL2(out.rule, out.swapped);
+  const err = difference(out.swapped, out.rule).rel;
   if (!(err <= 1e-5)) throw new Error(`conv-grad: the two forms disagree at ${ci}→${co}, ${H}²: relative L2 ${err}`);
   const ms: Record<string, number> = { rule: 0, swapped: 0 };
   for (let i = 0; i < argv.runs; i++)

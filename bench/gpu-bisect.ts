@@ -21,6 +21,7 @@ import { openSession } from '../runtime/execution.ts';
 import { rng } from '../runtime/random.ts';
 import { assertProviderUsable } from '../tools/train/probe-provider.ts';
 import { GPU_PRESETS, oneUlp } from './gpu-presets.ts';
+import { difference } from '../tools/metrics/difference.ts';
 
 const argv = await yargs(hideBin(process.argv))
   .option('preset', { choices: Object.keys(GPU_PRESETS), default: 'narrow224' })
@@ -98,11 +99,7 @@ async function runOn(ep: 'cpu' | 'webgpu', outputs: Value[], with_ = feeds): Pro
     await session.release();
   }
 }
-function rel(a: Float32Array, b: Float32Array): number {
-  let [d, n] = [0, 0];
-  for (let i = 0; i < a.length; i++) [d, n] = [d + (a[i] - b[i]) ** 2, n + a[i] ** 2];
-  return n > 0 ? Math.sqrt(d / n) : d > 0 ? Infinity : 0;
-}
+const rel = (a: Float32Array, b: Float32Array) => difference(a, b).rel;
 
 const err = new Map<string, number>();
 // Kinks: positions where a ReLU is active on one provider and not on the other, and where a

@@ -32,6 +32,7 @@ import { openSession, type ExecutionProvider } from '../runtime/execution.ts';
 import { rng } from '../runtime/random.ts';
 import { TrainEngine, type Batch } from '../tools/train/engine.ts';
 import { assertProviderUsable } from '../tools/train/probe-provider.ts';
+import { difference } from '../tools/metrics/difference.ts';
 import { GPU_PRESETS } from './gpu-presets.ts';
 
 const PRESETS = GPU_PRESETS;
@@ -69,16 +70,6 @@ const batch: Batch = {
 type Run = { loss: number; values: Map<string, Float32Array>; ms: number; decisions?: Map<string, Uint8Array> };
 const results: Record<string, Run> = {};
 const maxAbs = (a: Float32Array) => a.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
-/** ‖b − a‖₂ / ‖a‖₂, and the worst single element relative to a's largest value. */
-function relDiff(a: Float32Array, b: Float32Array): { rel: number; element: number } {
-  let [sq, norm, dMax] = [0, 0, 0];
-  for (let i = 0; i < a.length; i++) {
-    const e = a[i] - b[i];
-    [sq, norm, dMax] = [sq + e * e, norm + a[i] * a[i], Math.max(dMax, Math.abs(e))];
-  }
-  return { rel: norm > 0 ? Math.sqrt(sq / norm) : sq > 0 ? Infinity : 0, element: dMax / Math.max(1e-6, maxAbs(a)) };
-}
-
 // The CPU step through the trainer's engine, on the CPU graphs.
 {
   const engine = await TrainEngine.create({ setup: { config: cfg, loss: 'wmse', optimizer: opt, ep: 'cpu' }, mode: 'fused', ep: 'cpu', initial: new Map() });
@@ -200,11 +191,11 @@ let unmatched = { name: '', rel: 0 };
 let loweredWorst = { name: '', rel: 0 };
 for (const [name, cpu] of results.cpu.values) {
   const zero = zeroGradient.has(name.replace(/\.adam_[mv]$/, ''));
-  const lowered = relDiff(cpu, results.lowered.values.get(name)!).rel;
+  const lowered = difference(cpu, results.lowered.values.get(name)!).rel;
   if (lowered > loweredWorst.rel && !zero) loweredWorst = { name, rel: lowered };
   const ref = results.matched.values.get(name)!;
   const gpu = results[ep].values.get(name)!;
-  const { rel, element } = relDiff(ref, gpu);
+  const { rel, element } = difference(ref, gpu);
   const excess = adamStepOneExcess(name, ref, gpu);
   if (excess !== undefined) {
     paramRel[name] = rel;
@@ -212,7 +203,7 @@ for (const [name, cpu] of results.cpu.values) {
     continue;
   }
   if (zero) continue;
-  const plain = relDiff(results.lowered.values.get(name)!, gpu).rel;
+  const plain = difference(results.lowered.values.get(name)!, gpu).rel;
   if (plain > unmatched.rel) unmatched = { name, rel: plain };
   if (element > worstElement.rel) worstElement = { name, rel: element };
   if (rel > worst.rel) worst = { name, rel };

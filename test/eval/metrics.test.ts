@@ -6,6 +6,7 @@ import {
   metricOnRows, noiseCeiling, pearson, quantile, ranks, spearman, spearmanOnRows,
 } from '../../tools/metrics/metrics.ts';
 import { weylUniform } from '../../runtime/random.ts';
+import { difference } from '../../tools/metrics/difference.ts';
 
 function near(actual: number, expected: number, tol: number, what = ''): void {
   if (!(Math.abs(actual - expected) <= tol)) assert.unreachable(`${what} got ${actual}, expected ${expected} (tol ${tol})`);
@@ -163,6 +164,18 @@ test('noiseCeiling correlates truth with observed CTR', () => {
   const nc = noiseCeiling([1, 2, 3, 4], [2, 4, 5, 9]);
   near(nc.lcc, 11 / Math.sqrt(130), 1e-15);
   near(nc.sprc, 1, 1e-15);
+});
+
+test('difference: relative L2 against the reference, the worst element against its largest value', () => {
+  // ref (3, 4): ‖ref‖ = 5; x − ref = (0, −1): ‖·‖ = 1, worst element 1 of largest 4.
+  const d = difference(Float32Array.of(3, 4), Float32Array.of(3, 3));
+  near(d.rel, 0.2, 1e-15);
+  near(d.norm, 5, 1e-15);
+  near(d.abs, 1, 1e-15);
+  near(d.element, 0.25, 1e-15);
+  assert.equal(difference(Float32Array.of(0, 0), Float32Array.of(0, 0)).rel, 0);
+  assert.equal(difference(Float32Array.of(0, 0), Float32Array.of(0, 1e-9)).rel, Infinity);
+  assert.throws(() => difference(Float32Array.of(1), Float32Array.of(1, 2)), /length 1 vs 2/);
 });
 
 test.run();

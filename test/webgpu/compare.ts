@@ -3,27 +3,11 @@
 // child processes (harness.ts); every session is released before the child exits.
 import * as ort from 'onnxruntime-node';
 import { openSession } from '../../runtime/execution.ts';
+import { difference, type Difference } from '../../tools/metrics/difference.ts';
 
-export interface Diff {
-  /** ‖webgpu − cpu‖₂ / ‖cpu‖₂ (0 when both are exactly zero). */
-  rel: number;
-  /** ‖cpu‖₂, so a test can tell a zero-by-construction tensor from a real one. */
-  norm: number;
-  /** ‖webgpu − cpu‖₂. */
-  abs: number;
-  size: number;
-}
-
-export function diff(cpu: Float32Array, gpu: Float32Array): Diff {
-  if (cpu.length !== gpu.length) throw new Error(`length ${cpu.length} vs ${gpu.length}`);
-  let d = 0;
-  let n = 0;
-  for (let i = 0; i < cpu.length; i++) {
-    d += (cpu[i] - gpu[i]) ** 2;
-    n += cpu[i] ** 2;
-  }
-  return { rel: n > 0 ? Math.sqrt(d / n) : d > 0 ? Infinity : 0, norm: Math.sqrt(n), abs: Math.sqrt(d), size: cpu.length };
-}
+/** A WebGPU output's difference from the CPU provider's (tools/metrics/difference.ts). */
+export type Diff = Difference;
+export const diff = (cpu: Float32Array, gpu: Float32Array): Diff => difference(cpu, gpu);
 
 async function runOn(ep: 'cpu' | 'webgpu', model: Uint8Array, what: string, feeds: Record<string, ort.Tensor>) {
   const { session } = await openSession(model, what, { ep, fallback: false });
