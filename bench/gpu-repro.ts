@@ -12,6 +12,7 @@ import { input, param, type Value } from '../graph/core/ir.ts';
 import { serialize } from '../graph/core/serialize.ts';
 import '../graph/ops/index.ts';
 import { openSession } from '../runtime/execution.ts';
+import { difference } from '../tools/metrics/difference.ts';
 import { assertProviderUsable } from '../tools/train/probe-provider.ts';
 
 const argv = await yargs(hideBin(process.argv))
@@ -57,8 +58,8 @@ const [cpu, gpu] = [await runOn('cpu'), await runOn('webgpu')];
 const at = argv.at ? argv.at.split(',').map(Number) : [];
 for (const k of Object.keys(cpu)) {
   const [c, g] = [cpu[k], gpu[k]];
-  let [d, n, diffs] = [0, 0, 0];
-  for (let i = 0; i < c.length; i++) [d, n, diffs] = [d + (c[i] - g[i]) ** 2, n + c[i] ** 2, diffs + (c[i] !== g[i] ? 1 : 0)];
-  console.log(`${node.op} ${k}: relative L2 ${(Math.sqrt(d / n) || 0).toExponential(2)}, ${diffs} of ${c.length} elements differ`);
+  let diffs = 0;
+  for (let i = 0; i < c.length; i++) if (c[i] !== g[i]) diffs++;
+  console.log(`${node.op} ${k}: relative L2 ${difference(c, g).rel.toExponential(2)}, ${diffs} of ${c.length} elements differ`);
   for (const i of at) console.log(`  [${i}] cpu ${c[i]} webgpu ${g[i]}`);
 }

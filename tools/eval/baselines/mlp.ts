@@ -67,7 +67,6 @@ export const DEFAULT_MLP: Required<Omit<MlpOptions, 'onEpoch' | 'threads'>> = {
 interface Graphs {
   step: GraphSpec & { states: Value[] };
   params: Value[];
-  states: Value[];
   layers: { w: string; b: string; in: number; out: number }[];
 }
 
@@ -95,7 +94,7 @@ function buildGraphs(d: number, hidden: number[], opt: OptimizerConfig, seed: nu
   const o = buildOptimizer(opt, params, grads);
   const outputs = [loss, ...[...o.updates].map(([v, u]) => u.named(newName(v.name!)))];
   const step = { name: 'mlp_train_step', inputs: [aux, ...inputs, ...o.states, o.lr, o.step], outputs, paramsAsInputs: true, paramOrder: params, states: o.states };
-  return { step, params, states: o.states, layers };
+  return { step, params, layers };
 }
 
 /** Float64 forward pass of the learned layers: ReLU between them, none after the last. */
