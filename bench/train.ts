@@ -1,37 +1,26 @@
-// npm run bench:train — CPU training img/s (fused forward + backward + AdamW step) for the two
-// reference configs, as ratios against the peers measured on this machine when their scripts have
-// run (bench/reference/torch_cpu.py: PyTorch eager + Adam; bench/reference/ort_training.py: ONNX
-// Runtime's training build on PyTorch's exported graph), and against the recorded figures, with
-// peak RSS. Each peer's line says whether it ran and which version it was.
+// npm run bench:train [-- CONFIG] — CPU training img/s and peak RSS of both step forms (fused:
+// forward + backward + AdamW in one run; split: the training model, then the optimizer in place,
+// slice by slice) for the two reference configs, each config and form in its own process so that
+// each peak RSS is its own. Ratios against the peers measured on this machine when their scripts
+// have run (bench/reference/torch_cpu.py: PyTorch eager + Adam; bench/reference/ort_training.py:
+// ONNX Runtime's training build on PyTorch's exported graph), and against the recorded figures.
+// Each peer's line says whether it ran and which version it was. M2FN_STEP_MODE=fused|split times
+// one form only.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { configAuxDim } from '../graph/models/config.ts';
 import { DEFAULT_OPTIMIZER } from '../graph/training/optimizers.ts';
 import { TrainEngine, type Batch, type StepMode } from '../tools/train/engine.ts';
-import { BENCH_CONFIGS, peakRssMB } from './configs.ts';
+import { BENCH_CONFIGS, peakRssMB, type BenchConfig } from './configs.ts';
 
-const only = process.argv[2];
-// PyTorch eager on this same machine, when bench/reference/torch_cpu.py has measured it.
-const referenceDir = process.env.M2FN_REFERENCE_DIR ?? '/tmp/m2fn-torch-ref';
-const peerFile = <T>(file: string, script: string): { data: Record<string, T>; missing?: string } => {
-  const path = join(referenceDir, file);
-  return existsSync(path) ? { data: JSON.parse(readFileSync(path, 'utf8')) } : { data: {}, missing: `not measured: no ${path} (run bench/reference/${script} ${referenceDir})` };
-};
-const torchPeer = peerFile<{ torch_train_img_s: number; torch: string; train_peak_rss_mb?: number }>('torch.json', 'torch_cpu.py');
-const ortTrainingPeer = peerFile<{ train_img_s: number; onnxruntime: string; train_peak_rss_mb?: number }>('ort_training.json', 'ort_training.py');
-const mode = (process.env.M2FN_STEP_MODE ?? 'fused') as StepMode;
 const threads = Number(process.env.M2FN_THREADS ?? 0) || undefined;
-const results: Record<string, unknown> = {};
-for (const bc of BENCH_CONFIGS.filter((c) => !only || c.name === only)) {
+
+/** One config and step form, in this process: img/s over timed steps after a warm-up step. */
+async function measure(bc: BenchConfig, mode: StepMode) {
   const cfg = bc.model;
-  const engine = await TrainEngine.create({
-    setup: { config: cfg, loss: 'wmse', optimizer: DEFAULT_OPTIMIZER, ep: 'cpu' },
-    mode,
-    ep: 'cpu',
-    threads,
-    initial: new Map(),
-  });
+  const engine = await TrainEngine.create({ setup: { config: cfg, loss: 'wmse', optimizer: DEFAULT_OPTIMIZER, ep: 'cpu' }, mode, ep: 'cpu', threads, initial: new Map() });
   const N = bc.batch;
   const D = configAuxDim(cfg);
   const t = (n: number, shape: number[], v: number) => new ort.Tensor('float32', new Float32Array(n).fill(v), shape);
@@ -49,24 +38,59 @@ for (const bc of BENCH_CONFIGS.filter((c) => !only || c.name === only)) {
   const t0 = performance.now();
   for (let s = 0; s < steps; s++) await engine.step(batch, 1e-4, s + 2);
   const imgPerS = (N * steps) / ((performance.now() - t0) / 1000);
+  await engine.release();
+  return { img_per_s: +imgPerS.toFixed(2), peak_rss_mb: peakRssMB(), steps };
+}
+
+const CHILD = '--child';
+if (process.argv[2] === CHILD) {
+  const bc = BENCH_CONFIGS.find((c) => c.name === process.argv[3])!;
+  console.log(JSON.stringify(await measure(bc, process.argv[4] as StepMode)));
+  process.exit(0);
+}
+
+const only = process.argv[2];
+// The peers on this same machine, when their scripts have measured them.
+const referenceDir = process.env.M2FN_REFERENCE_DIR ?? '/tmp/m2fn-torch-ref';
+const peerFile = <T>(file: string, script: string): { data: Record<string, T>; missing?: string } => {
+  const path = join(referenceDir, file);
+  return existsSync(path) ? { data: JSON.parse(readFileSync(path, 'utf8')) } : { data: {}, missing: `not measured: no ${path} (run bench/reference/${script} ${referenceDir})` };
+};
+const torchPeer = peerFile<{ torch_train_img_s: number; torch: string; train_peak_rss_mb?: number }>('torch.json', 'torch_cpu.py');
+const ortTrainingPeer = peerFile<{ train_img_s: number; onnxruntime: string; train_peak_rss_mb?: number }>('ort_training.json', 'ort_training.py');
+const modes: StepMode[] = process.env.M2FN_STEP_MODE ? [process.env.M2FN_STEP_MODE as StepMode] : ['fused', 'split'];
+const ratio = (a: number, b: number | undefined) => (b ? +(a / b).toFixed(3) : undefined);
+
+const results: Record<string, unknown> = {};
+for (const bc of BENCH_CONFIGS.filter((c) => !only || c.name === only)) {
   const torch = torchPeer.data[bc.name];
   const ortTraining = ortTrainingPeer.data[bc.name];
+  const forms: Record<string, unknown> = {};
+  for (const mode of modes) {
+    const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1], CHILD, bc.name, mode], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    if (child.status !== 0) throw new Error(`bench:train: ${bc.name} ${mode} exited with status ${child.status}`);
+    const m = JSON.parse(child.stdout.trim().split('\n').pop()!) as Awaited<ReturnType<typeof measure>>;
+    forms[mode] = {
+      ...m,
+      ratio_vs_torch_same_machine: torch && ratio(m.img_per_s, torch.torch_train_img_s),
+      rss_vs_torch_same_machine: torch && ratio(m.peak_rss_mb, torch.train_peak_rss_mb),
+      ratio_vs_ort_training_same_machine: ortTraining && ratio(m.img_per_s, ortTraining.train_img_s),
+      rss_vs_ort_training_same_machine: ortTraining && ratio(m.peak_rss_mb, ortTraining.train_peak_rss_mb),
+      ratio_vs_recorded_torch: ratio(m.img_per_s, bc.reference.torchTrain),
+    };
+    console.error(bc.name, mode, JSON.stringify(forms[mode]));
+  }
   results[bc.name] = {
-    img_per_s: +imgPerS.toFixed(2),
+    ...forms,
     ...(torch
-      ? { torch_same_machine_img_per_s: torch.torch_train_img_s, torch_version: torch.torch, ratio_vs_torch_same_machine: +(imgPerS / torch.torch_train_img_s).toFixed(3), torch_peak_rss_mb: torch.train_peak_rss_mb }
+      ? { torch_same_machine_img_per_s: torch.torch_train_img_s, torch_version: torch.torch, torch_peak_rss_mb: torch.train_peak_rss_mb }
       : { torch_same_machine: torchPeer.missing ?? `not measured for ${bc.name}` }),
     ...(ortTraining
-      ? { ort_training_same_machine_img_per_s: ortTraining.train_img_s, ort_training_version: ortTraining.onnxruntime, ratio_vs_ort_training_same_machine: +(imgPerS / ortTraining.train_img_s).toFixed(3), ort_training_peak_rss_mb: ortTraining.train_peak_rss_mb }
+      ? { ort_training_same_machine_img_per_s: ortTraining.train_img_s, ort_training_version: ortTraining.onnxruntime, ort_training_peak_rss_mb: ortTraining.train_peak_rss_mb }
       : { ort_training_same_machine: ortTrainingPeer.missing ?? `not measured for ${bc.name}` }),
     recorded_torch_eager_adam_img_per_s: bc.reference.torchTrain,
-    ratio_vs_recorded_torch: +(imgPerS / bc.reference.torchTrain).toFixed(3),
     goal_ratio: 1.4,
-    batch: N,
-    steps,
-    mode,
+    batch: bc.batch,
   };
-  console.error(bc.name, JSON.stringify(results[bc.name]));
-  await engine.release();
 }
-console.log(JSON.stringify({ bench: 'train', provider: 'cpu', ...results, peak_rss_mb: peakRssMB() }));
+console.log(JSON.stringify({ bench: 'train', provider: 'cpu', ...results }));

@@ -2,13 +2,14 @@
 // (forward + loss + gradients), eval_model, optimizer_model, and a fused train step that does
 // forward, backward and update in one run. Parameters are inputs and come back as outputs.
 import { gradients } from '../autodiff/gradients.ts';
-import { input, type Value } from '../core/ir.ts';
+import { constF32, input, type Value } from '../core/ir.ts';
+import { identity } from '../ops/elementwise.ts';
 import { buildModel, type BuiltModel } from '../models/m2fn.ts';
 import type { ModelConfig } from '../models/config.ts';
 import type { GradCtx } from '../core/registry.ts';
 import type { GraphSpec } from '../core/serialize.ts';
 import { buildLoss, type LossKind } from './losses.ts';
-import { buildOptimizer, type OptimizerConfig } from './optimizers.ts';
+import { buildOptimizer, clipScale, GRAD_SCALE, sliceOptimizer, type OptimizerConfig } from './optimizers.ts';
 
 export interface TrainingSetup {
   config: ModelConfig;
@@ -42,12 +43,19 @@ export function parameterOrder(model: BuiltModel): Value[] {
   return [...model.params.values.values()];
 }
 
-/** forward + loss + `<param>_grad` for every trainable parameter + updated running statistics. */
-export function trainingModel(s: TrainingSetup): GraphSpec & { model: BuiltModel } {
+/**
+ * forward + loss + `<param>_grad` for every trainable parameter + updated running statistics;
+ * with `gradScale`, also the step's clip scale `grad_scale` that `sliceOptimizerModel` takes.
+ */
+export function trainingModel(s: TrainingSetup, o: { gradScale?: boolean } = {}): GraphSpec & { model: BuiltModel } {
   const { model, loss, batch, trainable } = forwardWithLoss(s, true);
   const grads = gradients(loss, trainable, { ep: s.ep });
   const outputs = [loss, ...trainable.map((p) => grads.get(p)!.named(gradName(p.name!)))];
   for (const [stat, updated] of model.ctx.statUpdates) outputs.push(updated.named(newName(stat.name!)));
+  if (o.gradScale) {
+    const clip = s.optimizer.clipNorm;
+    outputs.push((clip > 0 ? clipScale(clip, trainable.map((p) => grads.get(p)!)) : identity(constF32(1))).named(GRAD_SCALE));
+  }
   return { name: 'training_model', inputs: batch, outputs, paramsAsInputs: true, paramOrder: parameterOrder(model), model };
 }
 
@@ -66,6 +74,17 @@ export function optimizerModel(s: TrainingSetup): GraphSpec {
   const opt = buildOptimizer(s.optimizer, params, grads);
   const outputs = [...opt.updates].map(([v, updated]) => updated.named(newName(v.name!)));
   return { name: 'optimizer_model', inputs: [...params, ...grads.values(), ...opt.states, opt.lr, opt.step], outputs };
+}
+
+/** The slice optimizer's parameter input: `slice`, `slice_grad`, `slice.adam_m`, … */
+export const SLICE = 'slice';
+
+/** One slice of any parameter: `slice`, its gradient and states, lr, step, grad_scale, decay → `<…>_new` (optimizers.ts). */
+export function sliceOptimizerModel(s: TrainingSetup): GraphSpec {
+  const [p, g] = [SLICE, gradName(SLICE)].map((n) => input(n, 'float32', ['n']));
+  const opt = sliceOptimizer(s.optimizer, p, g);
+  const outputs = [...opt.updates].map(([v, updated]) => updated.named(newName(v.name!)));
+  return { name: 'optimizer_slice', inputs: [p, g, ...opt.states, opt.lr, opt.step, opt.scale, opt.decay], outputs };
 }
 
 /** One run: forward, backward, clip, update; returns loss and every updated tensor. */

@@ -1,7 +1,10 @@
 // The training engine: ONNX Runtime sessions over the emitted training graphs, with parameters,
 // optimizer state and running statistics fed in and taken back each step.
-// - cpu: two sets of host buffers that swap each step (outputs are written into pre-allocated
-//   tensors, so no parameter-sized buffer is allocated per step).
+// - cpu, fused: two sets of host buffers that swap each step (outputs are written into
+//   pre-allocated tensors, so no parameter-sized buffer is allocated per step).
+// - cpu, split: one set. The training model writes the gradients into a host buffer, then the
+//   optimizer runs over each parameter in slices (`optimizer_slice`), each slice's result copied
+//   back over its inputs: parameters and optimizer state are held once, not in and out of one run.
 // - webgpu: device-resident. The step's outputs stay on the GPU ('gpu-buffer') and are fed back as
 //   the next step's inputs; only the batch goes up and the loss comes down. Values reach the host
 //   only through `values()`, which runs a CPU-output copy session — never getData() on a GPU
@@ -12,7 +15,8 @@ import * as ort from 'onnxruntime-node';
 import { input, type Value } from '../../graph/core/ir.ts';
 import { identity } from '../../graph/ops/elementwise.ts';
 import { serialize, type GraphSpec } from '../../graph/core/serialize.ts';
-import { evalModel, gradName, newName, optimizerModel, trainingModel, trainStep, updatedTensor, type TrainingSetup } from '../../graph/training/graphs.ts';
+import { evalModel, gradName, newName, optimizerModel, SLICE, sliceOptimizerModel, trainingModel, trainStep, updatedTensor, type TrainingSetup } from '../../graph/training/graphs.ts';
+import { decaysShape, GRAD_SCALE } from '../../graph/training/optimizers.ts';
 import { openSession, type ExecutionProvider } from '../../runtime/execution.ts';
 
 export type StepMode = 'fused' | 'split';
@@ -34,17 +38,23 @@ export interface EngineGraphs {
   /** The parameters the optimizer updates. */
   trainables: string[];
   eval?: GraphSpec;
-  split?: { training: GraphSpec; optimizer: GraphSpec };
+  split?: { training: GraphSpec; optimizer: GraphSpec } | { training: GraphSpec; slice: GraphSpec };
 }
 
-/** The graphs of an M2FN training setup; the split pair only for mode 'split'. */
-export function setupGraphs(setup: TrainingSetup, mode: StepMode): EngineGraphs {
+/**
+ * The graphs of an M2FN training setup; the split pair only for mode 'split': the whole
+ * optimizer_model where the values stay on a device (`resident`), else the slice optimizer.
+ */
+export function setupGraphs(setup: TrainingSetup, mode: StepMode, resident: boolean): EngineGraphs {
   const step = trainStep(setup);
+  const split = mode !== 'split' ? undefined
+    : resident ? { training: trainingModel(setup), optimizer: optimizerModel(setup) }
+    : { training: trainingModel(setup, { gradScale: true }), slice: sliceOptimizerModel(setup) };
   return {
     step,
     trainables: step.model.params.trainable.filter((p) => !setup.frozen?.(p.name!)).map((p) => p.name!),
     eval: evalModel(setup),
-    split: mode === 'split' ? { training: trainingModel(setup), optimizer: optimizerModel(setup) } : undefined,
+    split,
   };
 }
 
@@ -54,7 +64,13 @@ export type EngineOptions = ({ setup: TrainingSetup } | { graphs: EngineGraphs }
   threads?: number;
   /** Initial values of every parameter, statistic and optimizer state, by name (missing state → zeros). */
   initial: Map<string, Float32Array>;
+  /** ONNX Runtime's memory pattern for the engine's sessions (default off: runtime/execution.ts). */
+  memoryPattern?: boolean;
+  /** Elements per run of the slice optimizer (cpu, mode 'split'); default 2²⁰. */
+  sliceElements?: number;
 };
+
+const SLICE_ELEMENTS = 2 ** 20;
 
 /** Bytes one step copied host → device (`up`) and device → host (`down`). */
 export interface StepTraffic {
@@ -90,6 +106,7 @@ export class TrainEngine {
   private constructor(
     private readonly step_: ort.InferenceSession,
     private readonly optimizer: ort.InferenceSession | null,
+    private readonly slicer: InPlaceOptimizer | null,
     private readonly evaluator: ort.InferenceSession | null,
     /** Device-resident engines: an identity graph over every slot with outputs on the host. */
     private readonly hostCopy: ort.InferenceSession | null,
@@ -114,7 +131,7 @@ export class TrainEngine {
       const outputLocation = !resident || hostOutputs === 'all' ? undefined
         : Object.fromEntries(spec.outputs.map((v) => [v.name!, hostOutputs.includes(v.name!) ? ('cpu' as const) : ('gpu-buffer' as const)]));
       try {
-        const s = (await openSession(serialize(spec), what, { ep: o.ep, threads: o.threads, fallback: false, outputLocation })).session;
+        const s = (await openSession(serialize(spec), what, { ep: o.ep, threads: o.threads, fallback: false, outputLocation, memoryPattern: o.memoryPattern ?? false })).session;
         opened.push(s);
         return s;
       } catch (e) {
@@ -122,10 +139,13 @@ export class TrainEngine {
         throw e;
       }
     };
-    const graphs = 'graphs' in o ? o.graphs : setupGraphs(o.setup, o.mode);
+    const graphs = 'graphs' in o ? o.graphs : setupGraphs(o.setup, o.mode, resident);
     const fused = graphs.step;
     const trainables = graphs.trainables;
     const allTensors: Value[] = [...fused.paramOrder!, ...fused.states];
+    const states = new Set(fused.states.map((v) => v.name!));
+    const split = o.mode === 'split' ? graphs.split : undefined;
+    const inPlace = split !== undefined && 'slice' in split;
     const slots = new Map<string, Slot>();
     for (const v of allTensors) {
       const shape = v.shape as number[];
@@ -133,30 +153,35 @@ export class TrainEngine {
       const init = o.initial.get(v.name!) ?? (v.kind === 'param' ? (v.data as Float32Array) : new Float32Array(size));
       if (init.length !== size) throw new Error(`initial value of ${v.name} has ${init.length} values, expected ${size} ([${shape}])`);
       const cur = Float32Array.from(init);
-      // Resident engines keep no second host buffer: the device holds the values.
-      slots.set(v.name!, { name: v.name!, shape, cur, next: resident ? cur : new Float32Array(size), dev: resident ? new ort.Tensor('float32', cur, shape) : null });
+      // Resident engines keep no second host buffer: the device holds the values; in-place
+      // updates need none for the parameters and optimizer states.
+      const single = resident || (inPlace && (trainables.includes(v.name!) || states.has(v.name!)));
+      slots.set(v.name!, { name: v.name!, shape, cur, next: single ? cur : new Float32Array(size), dev: resident ? new ort.Tensor('float32', cur, shape) : null });
     }
     const updated = fused.outputs.slice(1).map((v) => updatedTensor(v.name!));
-    const states = new Set(fused.states.map((v) => v.name!));
     const evaluator = graphs.eval ? await open(graphs.eval, 'eval_model', 'all') : null;
     const evalInputs = graphs.eval?.inputs.map((v) => v.name!) ?? [];
     const predictionName = graphs.eval ? graphs.eval.outputs[1].name! : null;
     const hostCopy = resident ? await open(hostCopySpec(allTensors), 'host_copy', 'all') : null;
-    const make = (step: ort.InferenceSession, optimizer: ort.InferenceSession | null, grads: Map<string, Float32Array>, stepInputs: string[]) => {
-      const engine = new TrainEngine(step, optimizer, evaluator, hostCopy, updated, trainables, grads, evalInputs, stepInputs, predictionName, states, o.ep);
+    const make = (step: ort.InferenceSession, optimizer: ort.InferenceSession | null, slicer: InPlaceOptimizer | null, grads: Map<string, Float32Array>, stepInputs: string[]) => {
+      const engine = new TrainEngine(step, optimizer, slicer, evaluator, hostCopy, updated, trainables, grads, evalInputs, stepInputs, predictionName, states, o.ep);
       slots.forEach((s, k) => engine.slots.set(k, s));
       return engine;
     };
-    if (o.mode === 'fused') return make(await open(fused, 'train_step', ['loss']), null, new Map(), fused.inputs.map((v) => v.name!));
-    if (!graphs.split) {
+    if (o.mode === 'fused') return make(await open(fused, 'train_step', ['loss']), null, null, new Map(), fused.inputs.map((v) => v.name!));
+    if (!split) {
       await Promise.all(opened.map((s) => s.release()));
       throw new Error("TrainEngine: mode 'split' needs the graphs' split pair (training model and optimizer)");
     }
-    const { training } = graphs.split;
+    const { training } = split;
     const grads = resident ? new Map<string, Float32Array>() : new Map(trainables.map((n) => [n, new Float32Array(slots.get(n)!.cur.length)]));
     const step = await open(training, 'training_model', ['loss']);
-    const optimizer = await open(graphs.split.optimizer, 'optimizer_model', []);
-    return make(step, optimizer, grads, training.inputs.map((v) => v.name!));
+    const stepInputs = training.inputs.map((v) => v.name!);
+    if ('slice' in split) {
+      const slicer = new InPlaceOptimizer(await open(split.slice, 'optimizer_slice', 'all'), split.slice, o.sliceElements ?? SLICE_ELEMENTS);
+      return make(step, null, slicer, grads, stepInputs);
+    }
+    return make(step, await open(split.optimizer, 'optimizer_model', []), null, grads, stepInputs);
   }
 
   private get resident(): boolean {
@@ -222,7 +247,18 @@ export class TrainEngine {
       this.lastStep = traffic;
       return loss;
     }
-    if (!this.optimizer) {
+    if (this.slicer) {
+      const fetches: Record<string, ort.Tensor | null> = { loss: null, [GRAD_SCALE]: null };
+      for (const name of this.trainables) fetches[gradName(name)] = new ort.Tensor('float32', this.grads.get(name)!, this.slots.get(name)!.shape);
+      for (const name of stats) fetches[newName(name)] = this.tensor(name, 'next');
+      const out = await run(this.step_, this.modelFeeds(feeds, this.stepInputs), fetches);
+      loss = (out.loss.data as Float32Array)[0];
+      const stepScalars = { ...scalars, [GRAD_SCALE]: out[GRAD_SCALE] };
+      for (const name of this.trainables) {
+        const s = this.slots.get(name)!;
+        await this.slicer.update(name, s.shape, this.grads.get(name)!, (n) => this.slots.get(n)!.cur, stepScalars);
+      }
+    } else if (!this.optimizer) {
       const fetches: Record<string, ort.Tensor | null> = { loss: null };
       for (const name of this.updated) fetches[newName(name)] = this.tensor(name, 'next');
       const out = await run(this.step_, { ...feeds, ...scalars }, fetches);
@@ -279,8 +315,48 @@ export class TrainEngine {
     for (const s of this.slots.values()) if (s.dev && s.dev.location !== 'cpu') s.dev.dispose();
     await this.step_.release();
     await this.optimizer?.release();
+    await this.slicer?.session.release();
     await this.evaluator?.release();
     await this.hostCopy?.release();
+  }
+}
+
+/**
+ * The slice optimizer (graph/training/optimizers.ts) run over one parameter `elements` at a
+ * time: each run reads views of the parameter, its gradient and its states, writes into scratch
+ * buffers, and the scratch is copied back over the views. Outputs are never bound onto their own
+ * inputs: ONNX Runtime does not promise to read an input before writing an output.
+ */
+class InPlaceOptimizer {
+  /** The states' name suffixes (`.adam_m`, `.adam_v`; `.momentum`), from the graph's inputs. */
+  private readonly suffixes: string[];
+  private readonly scratch: Float32Array[];
+  constructor(
+    readonly session: ort.InferenceSession,
+    spec: GraphSpec,
+    private readonly elements: number,
+  ) {
+    this.suffixes = spec.inputs.map((v) => v.name!).filter((n) => n.startsWith(`${SLICE}.`)).map((n) => n.slice(SLICE.length));
+    this.scratch = [SLICE, ...this.suffixes].map(() => new Float32Array(elements));
+  }
+
+  /** Updates `param` and its states (by name, through `valueOf`) from `grad`. */
+  async update(param: string, shape: number[], grad: Float32Array, valueOf: (name: string) => Float32Array, scalars: Record<string, ort.Tensor>): Promise<void> {
+    const targets = [valueOf(param), ...this.suffixes.map((x) => valueOf(param + x))];
+    const inputs = [SLICE, ...this.suffixes.map((x) => SLICE + x)];
+    const decay = new ort.Tensor('float32', Float32Array.of(decaysShape(shape) ? 1 : 0), []);
+    for (let at = 0; at < grad.length; at += this.elements) {
+      const n = Math.min(this.elements, grad.length - at);
+      const view = (a: Float32Array) => new ort.Tensor('float32', a.subarray(at, at + n), [n]);
+      const feeds: Record<string, ort.Tensor> = { ...scalars, decay, [gradName(SLICE)]: view(grad) };
+      const fetches: Record<string, ort.Tensor> = {};
+      inputs.forEach((name, k) => {
+        feeds[name] = view(targets[k]);
+        fetches[newName(name)] = new ort.Tensor('float32', this.scratch[k].subarray(0, n), [n]);
+      });
+      await this.session.run(feeds, fetches);
+      targets.forEach((t, k) => t.set(this.scratch[k].subarray(0, n), at));
+    }
   }
 }
 
