@@ -20,7 +20,7 @@ const threads = Number(process.env.M2FN_THREADS ?? 0) || undefined;
 /** One config and step form, in this process: img/s over timed steps after a warm-up step. */
 async function measure(bc: BenchConfig, mode: StepMode) {
   const cfg = bc.model;
-  const engine = await TrainEngine.create({ setup: { config: cfg, loss: 'wmse', optimizer: DEFAULT_OPTIMIZER, ep: 'cpu' }, mode, ep: 'cpu', threads, initial: new Map() });
+  const engine = await TrainEngine.create({ setup: { config: cfg, loss: 'wmse', optimizer: DEFAULT_OPTIMIZER, ep: 'cpu', batchSize: bc.batch }, mode, ep: 'cpu', threads, initial: new Map() });
   const N = bc.batch;
   const D = configAuxDim(cfg);
   const t = (n: number, shape: number[], v: number) => new ort.Tensor('float32', new Float32Array(n).fill(v), shape);

@@ -19,18 +19,29 @@ export class ParamStore {
   readonly roles = new Map<Value, ParamRole>();
   private readonly next: () => number;
 
-  constructor(seed: number) {
+  /**
+   * `from`: a store built from the same config and seed, whose arrays are taken instead of making
+   * and filling new ones — a second graph of one model (eval beside training) then costs no second
+   * copy of its weights. Every parameter must be in it, with the same shape.
+   */
+  constructor(seed: number, private readonly from?: ParamStore) {
     this.next = rng(seed);
   }
 
   create(name: string, shape: number[], init: Init, role: ParamRole = 'trainable'): Value {
     if (this.values.has(name)) throw new Error(`parameter ${name} created twice`);
-    const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-    this.fill(data, init);
+    const data = this.from ? this.shared(name, shape) : new Float32Array(shape.reduce((a, b) => a * b, 1));
+    if (!this.from) this.fill(data, init);
     const v = param(name, shape, data);
     this.values.set(name, v);
     this.roles.set(v, role);
     return v;
+  }
+
+  private shared(name: string, shape: number[]): Float32Array {
+    const v = this.from!.values.get(name);
+    if (!v || String(v.shape) !== String(shape)) throw new Error(`parameter ${name} [${shape}] is not in the store it shares arrays with`);
+    return v.data as Float32Array;
   }
 
   get trainable(): Value[] {

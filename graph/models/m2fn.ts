@@ -31,15 +31,21 @@ export interface BuiltModel {
   ctx: LayerCtx;
 }
 
+export interface BuildOptions {
+  training?: boolean;
+  /** Take the weight arrays of this build of the same config (ParamStore) instead of new ones. */
+  paramsFrom?: ParamStore;
+}
+
 /** Builds into the graph being built, if any, else into a new builder of its own. */
-export function buildModel(config: ModelConfig, opts: { training?: boolean } = {}): BuiltModel {
+export function buildModel(config: ModelConfig, opts: BuildOptions = {}): BuiltModel {
   return build(() => buildInto(config, opts));
 }
 
-function buildInto(config: ModelConfig, opts: { training?: boolean }): BuiltModel {
+function buildInto(config: ModelConfig, opts: BuildOptions): BuiltModel {
   const cfg = validateConfig(config);
   const ctx: LayerCtx = {
-    params: new ParamStore(cfg.seed),
+    params: new ParamStore(cfg.seed, opts.paramsFrom),
     training: opts.training ?? false,
     bnMomentum: cfg.bnMomentum,
     bnEps: cfg.bnEps,

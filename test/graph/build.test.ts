@@ -41,6 +41,19 @@ test('default M2FN: VGG19 has 20,024,384 conv parameters; modules match the pape
   assert.is(total, 55_717_186);
 });
 
+test('a build with paramsFrom takes the arrays of the first build, which equal a fresh build; another model is refused', () => {
+  const cfg = { ...defaultConfig('m2fn'), size: 32, width: 0.125, headHidden: [8], seed: 3 };
+  const first = buildModel(cfg, { training: true });
+  const second = buildModel(cfg, { paramsFrom: first.params });
+  const fresh = buildModel(cfg);
+  assert.is(second.params.values.size, first.params.values.size);
+  for (const [name, v] of second.params.values) {
+    assert.ok(v.data === first.params.values.get(name)!.data, `${name} is shared`);
+    assert.equal(Array.from(v.data as Float32Array), Array.from(fresh.params.values.get(name)!.data as Float32Array), `${name} equals a fresh build`);
+  }
+  assert.throws(() => buildModel({ ...cfg, headHidden: [16] }, { paramsFrom: first.params }), /head\.fc1\.weight \[16,.*is not in the store it shares arrays with/);
+});
+
 test('VGG16 and VGG11 backbones have their textbook conv counts', () => {
   for (const [backbone, blocks] of [['vgg16', [2, 2, 3, 3, 3]], ['vgg11', [1, 1, 2, 2, 2]]] as const) {
     const m = buildModel({ ...defaultConfig('image-only'), backbone, headHidden: [8] });

@@ -47,13 +47,14 @@ export interface EngineGraphs {
  */
 export function setupGraphs(setup: TrainingSetup, mode: StepMode, resident: boolean): EngineGraphs {
   const step = trainStep(setup);
+  const paramsFrom = step.model.params; // one set of initial weight arrays for every graph
   const split = mode !== 'split' ? undefined
-    : resident ? { training: trainingModel(setup), optimizer: optimizerModel(setup) }
-    : { training: trainingModel(setup, { gradScale: true }), slice: sliceOptimizerModel(setup) };
+    : resident ? { training: trainingModel(setup, { paramsFrom }), optimizer: optimizerModel(setup, { paramsFrom }) }
+    : { training: trainingModel(setup, { gradScale: true, paramsFrom }), slice: sliceOptimizerModel(setup) };
   return {
     step,
     trainables: step.model.params.trainable.filter((p) => !setup.frozen?.(p.name!)).map((p) => p.name!),
-    eval: evalModel(setup),
+    eval: evalModel(setup, { paramsFrom }),
     split,
   };
 }
@@ -150,9 +151,11 @@ export class TrainEngine {
     for (const v of allTensors) {
       const shape = v.shape as number[];
       const size = shape.reduce((a, b) => a * b, 1);
-      const init = o.initial.get(v.name!) ?? (v.kind === 'param' ? (v.data as Float32Array) : new Float32Array(size));
+      const given = o.initial.get(v.name!);
+      const init = given ?? (v.kind === 'param' ? (v.data as Float32Array) : new Float32Array(size));
       if (init.length !== size) throw new Error(`initial value of ${v.name} has ${init.length} values, expected ${size} ([${shape}])`);
-      const cur = Float32Array.from(init);
+      // The caller's arrays are copied; the arrays of graphs the engine built itself are its own.
+      const cur = given || 'graphs' in o ? Float32Array.from(init) : init;
       // Resident engines keep no second host buffer: the device holds the values; in-place
       // updates need none for the parameters and optimizer states.
       const single = resident || (inPlace && (trainables.includes(v.name!) || states.has(v.name!)));

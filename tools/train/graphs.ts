@@ -26,6 +26,7 @@ export function buildGraphs(o: TrainOptions, run: OpenedRun): TrainGraphs {
     optimizer: o.optimizer,
     ep: o.ep === 'webgpu' ? 'webgpu' : 'cpu',
     frozen: frozenBackbone ? isBackboneParam : undefined,
+    batchSize: o.batchSize,
   });
   const step = trainStep(setupFor(false));
   if (run.resumed) {
