@@ -17,7 +17,7 @@ import { topoSort, type Node, type Value } from '../graph/core/ir.ts';
 import { serialize } from '../graph/core/serialize.ts';
 import { trainingModel } from '../graph/training/graphs.ts';
 import { DEFAULT_OPTIMIZER } from '../graph/training/optimizers.ts';
-import { openSession } from '../runtime/execution.ts';
+import { runOnce } from '../runtime/execution.ts';
 import { rng } from '../runtime/random.ts';
 import { assertProviderUsable } from '../tools/train/probe-provider.ts';
 import { GPU_PRESETS, oneUlp } from './gpu-presets.ts';
@@ -91,13 +91,7 @@ if (argv.against === 'nudged') {
 
 async function runOn(ep: 'cpu' | 'webgpu', outputs: Value[], with_ = feeds): Promise<Map<string, Float32Array>> {
   const model = serialize({ ...spec, outputs: [...spec.outputs, ...outputs] });
-  const { session } = await openSession(model, `bisect ${ep}`, { ep, fallback: false });
-  try {
-    const out = await session.run(with_);
-    return new Map(Object.entries(out).map(([k, t]) => [k, Float32Array.from(t.data as Float32Array)]));
-  } finally {
-    await session.release();
-  }
+  return (await runOnce(model, `bisect ${ep}`, ep, with_)).outputs as Map<string, Float32Array>;
 }
 const rel = (a: Float32Array, b: Float32Array) => difference(a, b).rel;
 

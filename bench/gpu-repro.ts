@@ -11,7 +11,7 @@ import { apply, apply1 } from '../graph/core/builder.ts';
 import { input, param, type Value } from '../graph/core/ir.ts';
 import { serialize } from '../graph/core/serialize.ts';
 import '../graph/ops/index.ts';
-import { openSession } from '../runtime/execution.ts';
+import { runOnce } from '../runtime/execution.ts';
 import { difference } from '../tools/metrics/difference.ts';
 import { assertProviderUsable } from '../tools/train/probe-provider.ts';
 
@@ -45,15 +45,7 @@ const attrs = Object.fromEntries(Object.entries(node.attrs).filter(([, v]) => v 
 const outs = apply(node.op, ins, attrs).map((v, k) => (v.dtype === 'bool' ? apply1('Cast', [v], { to: 1 }) : v).named(`out${k}`)).filter((v) => v.dtype === 'float32');
 const model = serialize({ name: `repro_${node.op}`, inputs: ins.filter((v): v is Value => v?.kind === 'input'), outputs: outs });
 
-async function runOn(ep: 'cpu' | 'webgpu') {
-  const { session } = await openSession(model, `repro ${node.op}`, { ep, fallback: false });
-  try {
-    const out = await session.run(feeds);
-    return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, Float32Array.from(t.data as Float32Array)]));
-  } finally {
-    await session.release();
-  }
-}
+const runOn = async (ep: 'cpu' | 'webgpu') => Object.fromEntries((await runOnce(model, `repro ${node.op}`, ep, feeds)).outputs) as Record<string, Float32Array>;
 const [cpu, gpu] = [await runOn('cpu'), await runOn('webgpu')];
 const at = argv.at ? argv.at.split(',').map(Number) : [];
 for (const k of Object.keys(cpu)) {

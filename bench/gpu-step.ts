@@ -28,7 +28,7 @@ import { serialize } from '../graph/core/serialize.ts';
 import { configAuxDim } from '../graph/models/config.ts';
 import { trainStep, updatedTensor } from '../graph/training/graphs.ts';
 import { DEFAULT_OPTIMIZER } from '../graph/training/optimizers.ts';
-import { openSession, type ExecutionProvider } from '../runtime/execution.ts';
+import { runOnce, type ExecutionProvider } from '../runtime/execution.ts';
 import { rng } from '../runtime/random.ts';
 import { TrainEngine, type Batch } from '../tools/train/engine.ts';
 import { assertProviderUsable } from '../tools/train/probe-provider.ts';
@@ -101,21 +101,14 @@ for (const v of spec.inputs) {
 for (const p of spec.paramOrder!) feeds[p.name!] = new ort.Tensor('float32', p.data as Float32Array, p.shape as number[]);
 
 async function runPlain(provider: 'cpu' | ExecutionProvider, model: Uint8Array, extra: Record<string, ort.Tensor> = {}): Promise<Run> {
-  const { session } = await openSession(model, `train_step on ${provider}`, { ep: provider, fallback: false });
-  try {
-    const t0 = performance.now();
-    const out = await session.run({ ...feeds, ...extra });
-    const ms = performance.now() - t0;
-    const values = new Map<string, Float32Array>();
-    const decided = new Map<string, Uint8Array>();
-    for (const [k, t] of Object.entries(out)) {
-      if (k.startsWith('decision_')) decided.set(k, Uint8Array.from(t.data as Uint8Array));
-      else if (k !== 'loss') values.set(updatedTensor(k), Float32Array.from(t.data as Float32Array));
-    }
-    return { loss: (out.loss.data as Float32Array)[0], values, ms, decisions: decided };
-  } finally {
-    await session.release();
+  const { outputs, ms } = await runOnce(model, `train_step on ${provider}`, provider, { ...feeds, ...extra });
+  const values = new Map<string, Float32Array>();
+  const decided = new Map<string, Uint8Array>();
+  for (const [k, data] of outputs) {
+    if (k.startsWith('decision_')) decided.set(k, data as Uint8Array);
+    else if (k !== 'loss') values.set(updatedTensor(k), data as Float32Array);
   }
+  return { loss: (outputs.get('loss') as Float32Array)[0], values, ms, decisions: decided };
 }
 const exposed = serialize({ ...spec, outputs: [...spec.outputs, ...decisions] });
 results.lowered = await runPlain('cpu', exposed);

@@ -4,35 +4,37 @@
 // each peak RSS is its own. Ratios against the peers measured on this machine when their scripts
 // have run (bench/reference/torch_cpu.py: PyTorch eager + Adam; bench/reference/ort_training.py:
 // ONNX Runtime's training build on PyTorch's exported graph), and against the recorded figures.
-// Each peer's line says whether it ran and which version it was. M2FN_STEP_MODE=fused|split times
-// one form only.
+// Each peer's line says whether it ran and which version it was. `floor_img_per_s` is the most a
+// step of these standard ops could give (three forward passes, `forwardSeconds`).
+// M2FN_STEP_MODE=fused|split times one form only.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { configAuxDim } from '../graph/models/config.ts';
+import { inferenceSpec } from '../graph/export/inference.ts';
+import { serialize } from '../graph/core/serialize.ts';
+import { configAuxDim, type ModelConfig } from '../graph/models/config.ts';
+import { buildModel } from '../graph/models/m2fn.ts';
 import { DEFAULT_OPTIMIZER } from '../graph/training/optimizers.ts';
 import { TrainEngine, type Batch, type StepMode } from '../tools/train/engine.ts';
 import { BENCH_CONFIGS, peakRssMB, type BenchConfig } from './configs.ts';
 
 const threads = Number(process.env.M2FN_THREADS ?? 0) || undefined;
 
+/** A constant image and attribute batch. */
+function modelFeeds(cfg: ModelConfig, N: number): Record<string, ort.Tensor> {
+  const D = configAuxDim(cfg);
+  const t = (n: number, shape: number[], v: number) => new ort.Tensor('float32', new Float32Array(n).fill(v), shape);
+  return { image: t(N * 3 * cfg.size * cfg.size, [N, 3, cfg.size, cfg.size], 0.5), aux: t(N * D, [N, D], 0.01) };
+}
+
 /** One config and step form, in this process: img/s over timed steps after a warm-up step. */
 async function measure(bc: BenchConfig, mode: StepMode) {
   const cfg = bc.model;
   const engine = await TrainEngine.create({ setup: { config: cfg, loss: 'wmse', optimizer: DEFAULT_OPTIMIZER, ep: 'cpu', batchSize: bc.batch }, mode, ep: 'cpu', threads, initial: new Map() });
   const N = bc.batch;
-  const D = configAuxDim(cfg);
-  const t = (n: number, shape: number[], v: number) => new ort.Tensor('float32', new Float32Array(n).fill(v), shape);
-  const batch: Batch = {
-    n: N,
-    feeds: {
-      image: t(N * 3 * cfg.size * cfg.size, [N, 3, cfg.size, cfg.size], 0.5),
-      aux: t(N * D, [N, D], 0.01),
-      target: t(N, [N, 1], 0.02),
-      weight: t(N, [N, 1], 1),
-    },
-  };
+  const t = (v: number) => new ort.Tensor('float32', new Float32Array(N).fill(v), [N, 1]);
+  const batch: Batch = { n: N, feeds: { ...modelFeeds(cfg, N), target: t(0.02), weight: t(1) } };
   await engine.step(batch, 1e-4, 1); // warm-up
   const steps = bc.name === 'paper224_b8' ? 3 : 8;
   const t0 = performance.now();
@@ -42,10 +44,28 @@ async function measure(bc: BenchConfig, mode: StepMode) {
   return { img_per_s: +imgPerS.toFixed(2), peak_rss_mb: peakRssMB(), steps };
 }
 
+/**
+ * Seconds of one inference forward pass at the bench batch: a floor for the step. A step holds
+ * three products of the forward convs' size per conv (the forward, dX as a flipped conv, dW), so
+ * with each at the forward's rate it takes at least three forward passes.
+ */
+async function forwardSeconds(bc: BenchConfig): Promise<number> {
+  const m = buildModel(bc.model);
+  const session = await ort.InferenceSession.create(serialize(inferenceSpec(m)), threads ? { intraOpNumThreads: threads } : {});
+  const feeds = modelFeeds(bc.model, bc.batch);
+  await session.run(feeds);
+  const runs = 3;
+  const t0 = performance.now();
+  for (let r = 0; r < runs; r++) await session.run(feeds);
+  await session.release();
+  return (performance.now() - t0) / 1000 / runs;
+}
+
 const CHILD = '--child';
 if (process.argv[2] === CHILD) {
   const bc = BENCH_CONFIGS.find((c) => c.name === process.argv[3])!;
-  console.log(JSON.stringify(await measure(bc, process.argv[4] as StepMode)));
+  if (process.argv[4] === 'floor') console.log(JSON.stringify({ forward_s: await forwardSeconds(bc) }));
+  else console.log(JSON.stringify(await measure(bc, process.argv[4] as StepMode)));
   process.exit(0);
 }
 
@@ -61,15 +81,20 @@ const ortTrainingPeer = peerFile<{ train_img_s: number; onnxruntime: string; tra
 const modes: StepMode[] = process.env.M2FN_STEP_MODE ? [process.env.M2FN_STEP_MODE as StepMode] : ['fused', 'split'];
 const ratio = (a: number, b: number | undefined) => (b ? +(a / b).toFixed(3) : undefined);
 
+/** Runs this script on one config and step form (or 'floor') in a process of its own. */
+function inChild<T>(bc: BenchConfig, what: StepMode | 'floor'): T {
+  const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1], CHILD, bc.name, what], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (child.status !== 0) throw new Error(`bench:train: ${bc.name} ${what} exited with status ${child.status}`);
+  return JSON.parse(child.stdout.trim().split('\n').pop()!) as T;
+}
+
 const results: Record<string, unknown> = {};
 for (const bc of BENCH_CONFIGS.filter((c) => !only || c.name === only)) {
   const torch = torchPeer.data[bc.name];
   const ortTraining = ortTrainingPeer.data[bc.name];
   const forms: Record<string, unknown> = {};
   for (const mode of modes) {
-    const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1], CHILD, bc.name, mode], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-    if (child.status !== 0) throw new Error(`bench:train: ${bc.name} ${mode} exited with status ${child.status}`);
-    const m = JSON.parse(child.stdout.trim().split('\n').pop()!) as Awaited<ReturnType<typeof measure>>;
+    const m = inChild<Awaited<ReturnType<typeof measure>>>(bc, mode);
     forms[mode] = {
       ...m,
       ratio_vs_torch_same_machine: torch && ratio(m.img_per_s, torch.torch_train_img_s),
@@ -80,8 +105,14 @@ for (const bc of BENCH_CONFIGS.filter((c) => !only || c.name === only)) {
     };
     console.error(bc.name, mode, JSON.stringify(forms[mode]));
   }
+  // The floor of three forward passes, and what it allows against PyTorch.
+  const { forward_s } = inChild<{ forward_s: number }>(bc, 'floor');
+  const floor = bc.batch / (3 * forward_s);
   results[bc.name] = {
     ...forms,
+    forward_s: +forward_s.toFixed(3),
+    floor_img_per_s: +floor.toFixed(2),
+    floor_ratio_vs_torch_same_machine: torch && ratio(floor, torch.torch_train_img_s),
     ...(torch
       ? { torch_same_machine_img_per_s: torch.torch_train_img_s, torch_version: torch.torch, torch_peak_rss_mb: torch.train_peak_rss_mb }
       : { torch_same_machine: torchPeer.missing ?? `not measured for ${bc.name}` }),

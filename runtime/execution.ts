@@ -73,6 +73,23 @@ export async function openSession(model: Uint8Array, file: string, opts: Session
   return openWithFallback(NODE, create, file, ep, opts.fallback ?? true);
 }
 
+/**
+ * Opens `model` on `ep` (no fallback), runs it once on `feeds` and releases the session: each
+ * output's values copied to the host (a Float32Array, or a Uint8Array for bool), and the run's
+ * milliseconds. For comparisons across providers, where a session must not outlive its run.
+ */
+export async function runOnce(model: Uint8Array, what: string, ep: ExecutionProvider, feeds: Record<string, ort.Tensor>): Promise<{ outputs: Map<string, Float32Array | Uint8Array>; ms: number }> {
+  const { session } = await openSession(model, what, { ep, fallback: false });
+  try {
+    const t0 = performance.now();
+    const out = await session.run(feeds);
+    const ms = performance.now() - t0;
+    return { outputs: new Map(Object.entries(out).map(([k, t]) => [k, (t.data as Float32Array | Uint8Array).slice()])), ms };
+  } finally {
+    await session.release();
+  }
+}
+
 /** onnxruntime-node as the fallback routine sees it. */
 const NODE: ProviderPlatform<ExecutionProvider> = {
   fallbackEp: 'cpu',

@@ -2,22 +2,15 @@
 // provider with the same feeds, and measures every output's difference. Runs in the SwiftShader
 // child processes (harness.ts); every session is released before the child exits.
 import * as ort from 'onnxruntime-node';
-import { openSession } from '../../runtime/execution.ts';
+import { runOnce } from '../../runtime/execution.ts';
 import { difference, type Difference } from '../../tools/metrics/difference.ts';
 
 /** A WebGPU output's difference from the CPU provider's (tools/metrics/difference.ts). */
 export type Diff = Difference;
 export const diff = (cpu: Float32Array, gpu: Float32Array): Diff => difference(cpu, gpu);
 
-async function runOn(ep: 'cpu' | 'webgpu', model: Uint8Array, what: string, feeds: Record<string, ort.Tensor>) {
-  const { session } = await openSession(model, what, { ep, fallback: false });
-  try {
-    const out = await session.run(feeds);
-    return new Map(Object.entries(out).map(([k, t]) => [k, Float32Array.from(t.data as Float32Array)]));
-  } finally {
-    await session.release();
-  }
-}
+const runOn = async (ep: 'cpu' | 'webgpu', model: Uint8Array, what: string, feeds: Record<string, ort.Tensor>) =>
+  (await runOnce(model, what, ep, feeds)).outputs as Map<string, Float32Array>;
 
 /** Every output of `cpuModel` on cpu against the same-named output of `gpuModel` on webgpu. */
 export async function compareProviders(cpuModel: Uint8Array, gpuModel: Uint8Array, what: string, feeds: Record<string, ort.Tensor>): Promise<Record<string, Diff>> {
