@@ -103,8 +103,8 @@ export function sliceOptimizerModel(s: TrainingSetup): GraphSpec {
 }
 
 /** One run: forward, backward, clip, update; returns loss and every updated tensor. */
-export function trainStep(s: TrainingSetup): GraphSpec & { model: BuiltModel; states: Value[] } {
-  const { model, loss, batch, trainable } = forwardWithLoss(s, true);
+export function trainStep(s: TrainingSetup, o: Shared = {}): GraphSpec & { model: BuiltModel; states: Value[] } {
+  const { model, loss, batch, trainable } = forwardWithLoss(s, true, o.paramsFrom);
   const grads = gradients(loss, trainable, gradOptions(s));
   const opt = buildOptimizer(s.optimizer, trainable, grads);
   const outputs = [loss];

@@ -17,6 +17,7 @@ import { identity } from '../../graph/ops/elementwise.ts';
 import { serialize, type GraphSpec } from '../../graph/core/serialize.ts';
 import { evalModel, gradName, newName, optimizerModel, SLICE, sliceOptimizerModel, trainingModel, trainStep, updatedTensor, type TrainingSetup } from '../../graph/training/graphs.ts';
 import { decaysShape, GRAD_SCALE } from '../../graph/training/optimizers.ts';
+import type { ParamStore } from '../../graph/core/params.ts';
 import { openSession, type ExecutionProvider } from '../../runtime/execution.ts';
 
 export type StepMode = 'fused' | 'split';
@@ -45,9 +46,9 @@ export interface EngineGraphs {
  * The graphs of an M2FN training setup; the split pair only for mode 'split': the whole
  * optimizer_model where the values stay on a device (`resident`), else the slice optimizer.
  */
-export function setupGraphs(setup: TrainingSetup, mode: StepMode, resident: boolean): EngineGraphs {
-  const step = trainStep(setup);
-  const paramsFrom = step.model.params; // one set of initial weight arrays for every graph
+export function setupGraphs(setup: TrainingSetup, mode: StepMode, resident: boolean, from?: ParamStore): EngineGraphs {
+  const step = trainStep(setup, { paramsFrom: from });
+  const paramsFrom = from ?? step.model.params; // one set of initial weight arrays for every graph
   const split = mode !== 'split' ? undefined
     : resident ? { training: trainingModel(setup, { paramsFrom }), optimizer: optimizerModel(setup, { paramsFrom }) }
     : { training: trainingModel(setup, { gradScale: true, paramsFrom }), slice: sliceOptimizerModel(setup) };
@@ -65,6 +66,11 @@ export type EngineOptions = ({ setup: TrainingSetup } | { graphs: EngineGraphs }
   threads?: number;
   /** Initial values of every parameter, statistic and optimizer state, by name (missing state → zeros). */
   initial: Map<string, Float32Array>;
+  /**
+   * Weight arrays to build the graphs over (buildModel's paramsFrom) instead of new ones: a
+   * parameter with no `initial` value starts from its array, and is then updated in it.
+   */
+  paramsFrom?: ParamStore;
   /** ONNX Runtime's memory pattern for the engine's sessions (default off: runtime/execution.ts). */
   memoryPattern?: boolean;
   /** Elements per run of the slice optimizer (cpu, mode 'split'); default 2²⁰. */
@@ -140,7 +146,7 @@ export class TrainEngine {
         throw e;
       }
     };
-    const graphs = 'graphs' in o ? o.graphs : setupGraphs(o.setup, o.mode, resident);
+    const graphs = 'graphs' in o ? o.graphs : setupGraphs(o.setup, o.mode, resident, o.paramsFrom);
     const fused = graphs.step;
     const trainables = graphs.trainables;
     const allTensors: Value[] = [...fused.paramOrder!, ...fused.states];

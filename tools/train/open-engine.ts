@@ -30,13 +30,11 @@ export class RunEngine {
 
   /** `epoch`: the epoch the run starts (or resumes) at, which decides the phase. */
   static async open(o: TrainOptions, graphs: TrainGraphs, resumed: Checkpoint | null, epoch: number, say: (s: string) => void): Promise<RunEngine> {
+    // A fresh run starts from the weights of the run's own graphs (with any pretrained convs
+    // copied in), which the engine then updates in place: no second copy of them.
     const initial = new Map<string, Float32Array>();
     if (resumed) for (const [k, t] of resumed.tensors) initial.set(k, t.data);
-    else {
-      const fresh = graphs.step.model;
-      if (o.pretrained) say(`pretrained: ${importPretrained(fresh, o.pretrained).mapped.length} convs from ${o.pretrained}`);
-      for (const [k, v] of fresh.params.values) initial.set(k, v.data as Float32Array);
-    }
+    else if (o.pretrained) say(`pretrained: ${importPretrained(graphs.step.model, o.pretrained).mapped.length} convs from ${o.pretrained}`);
     const frozen = epoch < o.freezeBackboneEpochs;
     const engine = await RunEngine.create(o, graphs, frozen, initial);
     const average = o.ema ? new WeightAverage(o.ema, resumed ? averaged(resumed.tensors) : await engine.values(), graphs.step.model.params.values.keys()) : null;
@@ -44,7 +42,7 @@ export class RunEngine {
   }
 
   private static create(o: TrainOptions, graphs: TrainGraphs, frozen: boolean, initial: Map<string, Float32Array>) {
-    return TrainEngine.create({ setup: graphs.setupFor(frozen), mode: o.mode, ep: o.ep, threads: o.threads, initial });
+    return TrainEngine.create({ setup: graphs.setupFor(frozen), mode: o.mode, ep: o.ep, threads: o.threads, initial, paramsFrom: graphs.step.model.params });
   }
 
   /** Called at the start of every epoch: leaves the frozen-backbone phase when its epochs are done. */
