@@ -154,6 +154,21 @@ test('--freeze-backbone-epochs keeps the VGG convs at their initial values while
   assert.not.ok(same('head.out.weight'), 'head trained');
 });
 
+test('--pretrained convs start the run (held by a frozen backbone to the donor\'s values) and the head trains from the run\'s own seed', async () => {
+  const donor = tmp('pre-donor');
+  const built = spawnSync(process.execPath, ['bin/m2fn-build-graph.js', ...SMALL_MODEL, '--seed', '9', '--out', donor, '--aux-schema', `${data}/dataset.json#auxSchema`], { encoding: 'utf8' });
+  assert.is(built.status, 0, built.stderr);
+  const out = tmp('pre-run');
+  const r = run(out, ['--epochs', '1', '--freeze-backbone-epochs', '1', '--seed', '5', '--pretrained', join(donor, 'inference.onnx')]);
+  assert.is(r.status, 0, r.stderr);
+  const trained = readOnnx(join(out, 'inference.onnx')).initializers;
+  const given = readOnnx(join(donor, 'inference.onnx')).initializers;
+  const same = (name: string) => Buffer.from((trained.get(name)!.data as Float32Array).buffer).equals(Buffer.from((given.get(name)!.data as Float32Array).buffer));
+  const convs = [...given.keys()].filter((k) => /^vgg\.conv\d_\d\.weight$/.test(k));
+  assert.ok(convs.length > 0 && convs.every(same), 'backbone convs are the donor\'s');
+  assert.not.ok(same('head.out.weight'), 'head trained, not the donor\'s');
+});
+
 test('bad input gives a clear error and overwrites nothing', () => {
   const out = tmp('bad');
   assert.is(run(out, ['--epochs', '1']).status, 0);
