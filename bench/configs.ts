@@ -1,6 +1,7 @@
 // The two benchmark configurations shared with ../shared/reference/bench_torch_cpu.py, and the
 // reference figures measured there on this machine kind (ARCHITECTURE.md §5).
-import { defaultConfig, type ModelConfig } from '../graph/models/config.ts';
+import * as ort from 'onnxruntime-node';
+import { configAuxDim, defaultConfig, type ModelConfig } from '../graph/models/config.ts';
 
 export interface BenchConfig {
   name: 'paper224_b8' | 'small112_b32';
@@ -27,4 +28,11 @@ export const BENCH_CONFIGS: BenchConfig[] = [
 
 export function peakRssMB(): number {
   return Math.round(process.resourceUsage().maxRSS / 1024);
+}
+
+/** The benches' model input: a constant image (0.5) and attribute (0.01) batch of `n` rows. */
+export function benchFeeds(cfg: ModelConfig, n: number): Record<string, ort.Tensor> {
+  const D = configAuxDim(cfg);
+  const t = (size: number, shape: number[], v: number) => new ort.Tensor('float32', new Float32Array(size).fill(v), shape);
+  return { image: t(n * 3 * cfg.size * cfg.size, [n, 3, cfg.size, cfg.size], 0.5), aux: t(n * D, [n, D], 0.01) };
 }

@@ -14,13 +14,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { inferenceSpec, modelCard } from '../graph/export/inference.ts';
-import { configAuxDim } from '../graph/models/config.ts';
 import { buildModel } from '../graph/models/m2fn.ts';
 import { serialize } from '../graph/core/serialize.ts';
 import { evaluateModel } from '../tools/eval/score-model.ts';
 import { optimizedOpCounts } from '../tools/quantize/kernels.ts';
 import { quantizeModel, quantizeModelDir } from '../tools/quantize/model-dir.ts';
-import { BENCH_CONFIGS, peakRssMB } from './configs.ts';
+import { BENCH_CONFIGS, benchFeeds, peakRssMB } from './configs.ts';
 
 const only = process.argv[2];
 const threads = Number(process.env.M2FN_THREADS ?? 0) || undefined;
@@ -64,13 +63,8 @@ const round = (x: number, d = 3) => +x.toFixed(d);
 const results: Record<string, unknown> = {};
 for (const bc of BENCH_CONFIGS.filter((c) => !only || c.name === only)) {
   const m = buildModel(bc.model);
-  const { size } = bc.model;
   const N = bc.batch;
-  const D = configAuxDim(bc.model);
-  const feeds: Record<string, ort.Tensor> = {
-    image: new ort.Tensor('float32', new Float32Array(N * 3 * size * size).fill(0.5), [N, 3, size, size]),
-    aux: new ort.Tensor('float32', new Float32Array(N * D).fill(0.01), [N, D]),
-  };
+  const feeds = benchFeeds(bc.model, N);
   const runs = bc.name === 'paper224_b8' ? 5 : 20;
   const fp32 = serialize(inferenceSpec(m));
   const models: Record<string, Uint8Array | string> = { fp32 };

@@ -7,22 +7,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { inferenceSpec, modelCard } from '../graph/export/inference.ts';
-import { configAuxDim } from '../graph/models/config.ts';
 import { buildModel } from '../graph/models/m2fn.ts';
 import { serialize } from '../graph/core/serialize.ts';
 import { quantizeModel } from '../tools/quantize/model-dir.ts';
-import { BENCH_CONFIGS } from './configs.ts';
+import { BENCH_CONFIGS, benchFeeds } from './configs.ts';
 
 const name = process.argv[2] ?? 'small112_b32';
 const bc = BENCH_CONFIGS.find((c) => c.name === name);
 if (!bc) throw new Error(`unknown config ${name}; one of ${BENCH_CONFIGS.map((c) => c.name).join(', ')}`);
 const calibrationData = process.env.M2FN_CALIBRATION_DATA ?? 'out/demo/dataset';
 const m = buildModel(bc.model);
-const N = bc.batch, S = bc.model.size, D = configAuxDim(bc.model);
-const feeds = {
-  image: new ort.Tensor('float32', new Float32Array(N * 3 * S * S).fill(0.5), [N, 3, S, S]),
-  aux: new ort.Tensor('float32', new Float32Array(N * D).fill(0.01), [N, D]),
-};
+const feeds = benchFeeds(bc.model, bc.batch);
 const fp32 = serialize(inferenceSpec(m));
 const int8 = (await quantizeModel(fp32, modelCard(m, fp32), calibrationData, { rows: 16, batchSize: 4 })).bytes;
 
@@ -43,6 +38,6 @@ for (const [label, bytes] of [['fp32', fp32], ['int8', int8]] as const) {
   if (process.env.M2FN_PROFILE_NODES) for (const e of second.filter((e) => e.args?.op_name === process.env.M2FN_PROFILE_NODES)) console.log(`    ${e.name} ${(e.dur / 1000).toFixed(1)} ms`);
   for (const e of second) byOp.set(e.args?.op_name ?? '?', (byOp.get(e.args?.op_name ?? '?') ?? 0) + e.dur / 1000);
   const total = [...byOp.values()].reduce((a, b) => a + b, 0);
-  console.log(`${name} ${label}: ${total.toFixed(0)} ms of kernel time for ${N} images`);
+  console.log(`${name} ${label}: ${total.toFixed(0)} ms of kernel time for ${bc.batch} images`);
   for (const [op, ms] of [...byOp].sort((a, b) => b[1] - a[1])) console.log(`  ${op.padEnd(24)} ${ms.toFixed(1).padStart(9)} ms  ${((100 * ms) / total).toFixed(1)}%`);
 }

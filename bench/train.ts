@@ -13,20 +13,12 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { inferenceSpec } from '../graph/export/inference.ts';
 import { serialize } from '../graph/core/serialize.ts';
-import { configAuxDim, type ModelConfig } from '../graph/models/config.ts';
 import { buildModel } from '../graph/models/m2fn.ts';
 import { DEFAULT_OPTIMIZER } from '../graph/training/optimizers.ts';
 import { TrainEngine, type Batch, type StepMode } from '../tools/train/engine.ts';
-import { BENCH_CONFIGS, peakRssMB, type BenchConfig } from './configs.ts';
+import { BENCH_CONFIGS, benchFeeds, peakRssMB, type BenchConfig } from './configs.ts';
 
 const threads = Number(process.env.M2FN_THREADS ?? 0) || undefined;
-
-/** A constant image and attribute batch. */
-function modelFeeds(cfg: ModelConfig, N: number): Record<string, ort.Tensor> {
-  const D = configAuxDim(cfg);
-  const t = (n: number, shape: number[], v: number) => new ort.Tensor('float32', new Float32Array(n).fill(v), shape);
-  return { image: t(N * 3 * cfg.size * cfg.size, [N, 3, cfg.size, cfg.size], 0.5), aux: t(N * D, [N, D], 0.01) };
-}
 
 /** One config and step form, in this process: img/s over timed steps after a warm-up step. */
 async function measure(bc: BenchConfig, mode: StepMode) {
@@ -34,7 +26,7 @@ async function measure(bc: BenchConfig, mode: StepMode) {
   const engine = await TrainEngine.create({ setup: { config: cfg, loss: 'wmse', optimizer: DEFAULT_OPTIMIZER, ep: 'cpu', batchSize: bc.batch }, mode, ep: 'cpu', threads, initial: new Map() });
   const N = bc.batch;
   const t = (v: number) => new ort.Tensor('float32', new Float32Array(N).fill(v), [N, 1]);
-  const batch: Batch = { n: N, feeds: { ...modelFeeds(cfg, N), target: t(0.02), weight: t(1) } };
+  const batch: Batch = { n: N, feeds: { ...benchFeeds(cfg, N), target: t(0.02), weight: t(1) } };
   await engine.step(batch, 1e-4, 1); // warm-up
   const steps = bc.name === 'paper224_b8' ? 3 : 8;
   const t0 = performance.now();
@@ -52,7 +44,7 @@ async function measure(bc: BenchConfig, mode: StepMode) {
 async function forwardSeconds(bc: BenchConfig): Promise<number> {
   const m = buildModel(bc.model);
   const session = await ort.InferenceSession.create(serialize(inferenceSpec(m)), threads ? { intraOpNumThreads: threads } : {});
-  const feeds = modelFeeds(bc.model, bc.batch);
+  const feeds = benchFeeds(bc.model, bc.batch);
   await session.run(feeds);
   const runs = 3;
   const t0 = performance.now();
