@@ -59,9 +59,9 @@ function stepScalars(cfg: OptimizerConfig, lr: Value, step: Value) {
  * value. `decay` says whether weight decay applies: fixed by the parameter's rank, or a 0/1 scalar
  * input where one graph serves every parameter (`sliceOptimizer`).
  */
-function updateTensor(cfg: OptimizerConfig, s: ReturnType<typeof stepScalars>, p: Value, g: Value, decay: boolean | Value, name: string) {
+function updateTensor(cfg: OptimizerConfig, s: ReturnType<typeof stepScalars>, p: Value, g: Value, decay: boolean | Value) {
   const c = constF32;
-  const shape = p.shape;
+  const [name, shape] = [p.name!, p.shape];
   const decayed = cfg.weightDecay <= 0 || decay === false ? p : sub(p, mul(p, decay === true ? s.lrDecay : mul(s.lrDecay, decay)));
   if (cfg.kind === 'adamw') {
     const [m, v] = stateNames('adamw', name).map((n) => input(n, 'float32', shape));
@@ -84,7 +84,7 @@ export function buildOptimizer(cfg: OptimizerConfig, params: Value[], grads: Map
   const scalars = stepScalars(cfg, lr, step);
   for (const p of params) {
     const g = scale ? mul(grads.get(p)!, scale) : grads.get(p)!;
-    const u = updateTensor(cfg, scalars, p, g, decays(p), p.name!);
+    const u = updateTensor(cfg, scalars, p, g, decays(p));
     updates.set(p, u.updated);
     for (const [state, updated] of u.states) {
       updates.set(state, updated);
@@ -116,6 +116,6 @@ export function sliceOptimizer(cfg: OptimizerConfig, p: Value, g: Value): SliceO
   const step = input('step', 'float32', []);
   const scale = input(GRAD_SCALE, 'float32', []);
   const decay = input('decay', 'float32', []);
-  const u = updateTensor(cfg, stepScalars(cfg, lr, step), p, mul(g, scale), decay, p.name!);
+  const u = updateTensor(cfg, stepScalars(cfg, lr, step), p, mul(g, scale), decay);
   return { lr, step, scale, decay, states: [...u.states.keys()], updates: new Map([[p, u.updated], ...u.states]) };
 }
