@@ -15,6 +15,7 @@ import { inferenceSpec } from '../graph/export/inference.ts';
 import { serialize } from '../graph/core/serialize.ts';
 import { buildModel } from '../graph/models/m2fn.ts';
 import { DEFAULT_OPTIMIZER } from '../graph/training/optimizers.ts';
+import { openSession } from '../runtime/execution.ts';
 import { TrainEngine, type Batch, type StepMode } from '../tools/train/engine.ts';
 import { BENCH_CONFIGS, benchFeeds, peakRssMB, type BenchConfig } from './configs.ts';
 
@@ -43,7 +44,7 @@ async function measure(bc: BenchConfig, mode: StepMode) {
  */
 async function forwardSeconds(bc: BenchConfig): Promise<number> {
   const m = buildModel(bc.model);
-  const session = await ort.InferenceSession.create(serialize(inferenceSpec(m)), threads ? { intraOpNumThreads: threads } : {});
+  const { session } = await openSession(serialize(inferenceSpec(m)), 'inference forward', { threads, fallback: false });
   const feeds = benchFeeds(bc.model, bc.batch);
   await session.run(feeds);
   const runs = 3;
